@@ -1,0 +1,9 @@
+"""`api_config` of the task config (DESIGN.md, Contract 2)."""
+
+from __future__ import annotations
+
+from task_config._base import StrictModel
+
+
+class ApiConfig(StrictModel):
+    """Placeholder until the api image lands."""

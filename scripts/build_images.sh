@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build the task images on the local Docker engine, offline.
+#   scripts/build_images.sh [NAME...]   NAME in: base testing crawler crawler-browser api database
+# Python packages are built into wheels on the host and installed in the image from
+# a local folder, so no image step needs PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+UV=${UV:-uv}
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(base testing crawler api database)
+
+base_os=$(bash scripts/base_image.sh)
+build_root=.cache/build
+mkdir -p "$build_root"
+
+# image name -> (tag, workspace package, dockerfile)
+declare -A TAG=(
+  [base]=data-collection-base:latest
+  [testing]=data-collection-testing:latest
+  [crawler]=data-collection-crawler:latest
+  [crawler-browser]=data-collection-crawler:browser
+  [api]=data-collection-api:latest
+  [database]=data-collection-database:latest
+)
+declare -A PKG=(
+  [base]=heartbeat-client [testing]=testing-task [crawler]=crawler-task
+  [crawler-browser]=crawler-task [api]=api-task [database]=database-task
+)
+declare -A DOCKERFILE=(
+  [base]=images/base/Dockerfile [testing]=images/testing/Dockerfile
+  [crawler]=images/crawler/Dockerfile [crawler-browser]=images/crawler/Dockerfile.browser
+  [api]=images/api/Dockerfile [database]=images/database/Dockerfile
+)
+
+# wheels_for PACKAGE DIR: the package, the workspace packages it uses, and its
+# third-party requirements, pinned as in uv.lock.
+wheels_for() {
+  local pkg=$1 dir=$2
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$UV" export --quiet --frozen --package "$pkg" --no-dev --no-hashes --no-emit-workspace \
+    --no-header --no-annotate -o "$dir/requirements.txt"
+  local member
+  for member in $("$UV" export --quiet --frozen --package "$pkg" --no-dev --no-hashes \
+      --only-emit-workspace --no-header --no-annotate | sed -n 's#^-e \./##p; s#^\./##p'); do
+    "$UV" build --quiet --wheel --out-dir "$dir" "$member" 2>>"$STATE/logs/build.log"
+  done
+  if [ -s "$dir/requirements.txt" ]; then
+    python3 -m pip wheel --quiet --no-deps -r "$dir/requirements.txt" -w "$dir" \
+      >>"$STATE/logs/build.log" 2>&1 || die "pip wheel for $pkg failed, see $STATE/logs/build.log"
+  fi
+  rm -f "$dir/requirements.txt"
+}
+
+for name in "${names[@]}"; do
+  tag=${TAG[$name]:-}; [ -n "$tag" ] || die "unknown image '$name'"
+  ctx="$build_root/$name"
+  wheels_for "${PKG[$name]}" "$ctx/wheels"
+  base_arg=data-collection-base:latest
+  [ "$name" = base ] && base_arg=$base_os
+  extra=()
+  [ -d "images/$name/files" ] && cp -r "images/$name/files" "$ctx/"
+  log "building $tag (FROM $base_arg)"
+  docker build --quiet -f "${DOCKERFILE[$name]}" --build-arg BASE_IMAGE="$base_arg" \
+    "${extra[@]}" -t "$tag" "$ctx" >/dev/null 2>"$STATE/logs/build-$name.log" \
+    || die "docker build of $tag failed, see $STATE/logs/build-$name.log"
+done
+docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^data-collection-' >&2 || true
