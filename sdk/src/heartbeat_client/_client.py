@@ -67,8 +67,8 @@ class HeartbeatClient:
         self.heartbeat_interval = parse_interval(heartbeat_interval, "heartbeat_interval")
         self.heartbeat_url = f"{self.api_base_url}/api/v1/monitoring/heartbeat"
         self.completion_url = f"{self.api_base_url}/api/v1/monitoring/completion"
-        self.output_dir = output_dir or os.environ.get("OUTPUT_DIR", "").strip() or (
-            DEFAULT_OUTPUT_DIR
+        self.output_dir = (
+            output_dir or os.environ.get("OUTPUT_DIR", "").strip() or (DEFAULT_OUTPUT_DIR)
         )
         self.completion_timeout = completion_timeout
         self.request_timeout = request_timeout

@@ -37,11 +37,11 @@ def write_completion_file(output_dir: str, payload: bytes) -> str | None:
         os.chmod(temp_path, 0o644)
         os.replace(temp_path, target)
         temp_path = None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
         logger.warning(
             "could not write the completion to %s (%s); it is only sent to the API",
             target,
-            exc.strerror or exc,
+            getattr(exc, "strerror", None) or exc,
         )
         return None
     finally:

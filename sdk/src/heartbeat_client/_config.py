@@ -46,9 +46,7 @@ def parse_interval(raw: str | float, source: str) -> float:
     try:
         interval = float(raw)
     except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"{source} must be a number of seconds, got {raw!r}"
-        ) from None
+        raise ConfigurationError(f"{source} must be a number of seconds, got {raw!r}") from None
     if not interval > 0 or interval != interval or interval == float("inf"):
         raise ConfigurationError(f"{source} must be a positive number of seconds, got {raw!r}")
     return interval
@@ -97,16 +95,17 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     Raises ConfigurationError naming the file when it is missing, unreadable,
     not JSON, or not a JSON object.
     """
-    config_path = os.fspath(path) if path is not None else (
-        os.environ.get("CONFIG_PATH", "").strip() or DEFAULT_CONFIG_PATH
+    config_path = (
+        os.fspath(path)
+        if path is not None
+        else (os.environ.get("CONFIG_PATH", "").strip() or DEFAULT_CONFIG_PATH)
     )
     try:
         with open(config_path, encoding="utf-8") as handle:
             config = json.load(handle)
     except FileNotFoundError:
         raise ConfigurationError(
-            f"task config {config_path} does not exist: mount it there or point "
-            "CONFIG_PATH at it"
+            f"task config {config_path} does not exist: mount it there or point CONFIG_PATH at it"
         ) from None
     except OSError as exc:
         raise ConfigurationError(
@@ -117,7 +116,6 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         raise ConfigurationError(f"task config {config_path} is not valid JSON: {exc}") from None
     if not isinstance(config, dict):
         raise ConfigurationError(
-            f"task config {config_path} must hold a JSON object, "
-            f"found {type(config).__name__}"
+            f"task config {config_path} must hold a JSON object, found {type(config).__name__}"
         )
     return config

@@ -77,9 +77,7 @@ class HeartbeatLoop:
         with self._cond:
             if self._thread is not None or self._closing:
                 return
-            self._thread = threading.Thread(
-                target=self._run, name="heartbeat-client", daemon=True
-            )
+            self._thread = threading.Thread(target=self._run, name="heartbeat-client", daemon=True)
             self._thread.start()
 
     def update(self, status: str, progress: Mapping[str, Any] | None) -> None:
