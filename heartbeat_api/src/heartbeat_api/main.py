@@ -1,0 +1,122 @@
+"""The app factory: ``create_app(settings=None)``; uvicorn runs it with ``factory=True``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from heartbeat_api import metrics
+from heartbeat_api.errors import ExecutionExists, FinalStateConflict, UnknownExecution
+from heartbeat_api.guard import RequestGuard
+from heartbeat_api.logs import configure_logging
+from heartbeat_api.routes import completions, executions, health, heartbeats
+from heartbeat_api.settings import Settings, load_settings
+from heartbeat_api.store import ExecutionStore
+
+logger = logging.getLogger("heartbeat_api")
+
+
+def redis_client(settings: Settings) -> Redis:
+    """A client that fails fast (503) while Redis is down and reconnects when it is back."""
+    return Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=settings.redis_connect_timeout,
+        socket_timeout=settings.redis_timeout,
+        # One immediate retry: after a Redis restart a pooled connection is stale once.
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    redis_location = _location(settings.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = redis_client(settings)
+        app.state.redis = redis
+        app.state.store = ExecutionStore(
+            redis,
+            retention_seconds=settings.retention_seconds,
+            stream_maxlen=settings.stream_maxlen,
+            global_stream_maxlen=settings.global_stream_maxlen,
+        )
+        logger.info("started", extra={"event": "started", "redis": redis_location})
+        try:
+            yield
+        finally:
+            await redis.aclose()
+
+    app = FastAPI(
+        title="Heartbeat API",
+        summary="Heartbeats, progress and completion of containerised data-collection tasks.",
+        version="1.0.0",
+        lifespan=lifespan,
+        # Containers built on urllib may omit Content-Type; the body is JSON either way.
+        strict_content_type=False,
+    )
+    app.state.settings = settings
+    for router in (heartbeats.router, completions.router, executions.router, health.router):
+        app.include_router(router)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(UnknownExecution)
+    async def unknown(request: Request, exc: UnknownExecution) -> Response:
+        metrics.reject("unknown_execution")
+        return JSONResponse({"detail": str(exc)}, 404)
+
+    @app.exception_handler(ExecutionExists)
+    async def exists(request: Request, exc: ExecutionExists) -> Response:
+        metrics.reject("exists")
+        return JSONResponse({"detail": str(exc)}, 409)
+
+    @app.exception_handler(FinalStateConflict)
+    async def final_state(request: Request, exc: FinalStateConflict) -> Response:
+        metrics.reject("final_state")
+        return JSONResponse({"detail": str(exc), "status": exc.current_status}, 409)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        metrics.reject("invalid")
+        return await request_validation_exception_handler(request, exc)
+
+    @app.exception_handler(RedisError)
+    async def redis_down(request: Request, exc: RedisError) -> Response:
+        metrics.reject("redis_unavailable")
+        logger.warning(
+            "redis unavailable",
+            extra={
+                "event": "redis_unavailable",
+                "redis": redis_location,
+                "error": type(exc).__name__,
+                "path": request.url.path,
+            },
+        )
+        return JSONResponse(
+            {
+                "detail": f"Redis at {redis_location} is unreachable; nothing was written. "
+                "Retry shortly."
+            },
+            503,
+            headers={"Retry-After": "1"},
+        )
+
+    return app
+
+
+def _location(redis_url: str) -> str:
+    # host:port/db only: the URL may carry a password.
+    parts = urlsplit(redis_url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or ''}"

@@ -1,0 +1,136 @@
+"""The Lua scripts of the store: each state change is one script, hence atomic."""
+
+# KEYS: 1 hash, 2 transitions, 3 stream, 4 global stream, 5 index.
+# ARGV: 1 execution id, 2 active TTL, 3 final TTL, 4 stream cap, 5 global cap, 6.. per script.
+LUA_PRELUDE = """
+local FINAL = {completed=true, failed=true, cancelled=true, lost=true}
+local function now()
+  local t = redis.call('TIME')
+  return t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+end
+local function add_event(fields)
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[4], '*', unpack(fields))
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
+end
+local function set_ttl(ttl)
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('EXPIRE', KEYS[3], ttl)
+end
+local function transition(from, to, at, reason, err, exit_code)
+  redis.call('HSET', KEYS[1], 'status', to)
+  -- built by hand: cjson would round the microseconds of 'at'
+  redis.call('RPUSH', KEYS[2], '{"status":' .. cjson.encode(to) .. ',"at":' .. at
+             .. ',"reason":' .. cjson.encode(reason) .. '}')
+  local ev = {'type', 'state', 'execution_id', ARGV[1], 'at', at, 'status', to,
+              'from', from, 'to', to, 'reason', reason}
+  if err ~= '' then ev[#ev + 1] = 'error'; ev[#ev + 1] = err end
+  if exit_code ~= '' then ev[#ev + 1] = 'exit_code'; ev[#ev + 1] = exit_code end
+  add_event(ev)
+  redis.call('ZADD', KEYS[5], at, ARGV[1])
+end
+local function snapshot()
+  return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+"""
+
+# ARGV 6 dag_id, 7 task_id, 8 run_id, 9 container_name, 10 drop index entries older than.
+REGISTER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+redis.call('DEL', KEYS[2], KEYS[3])
+local at = now()
+local fields = {'status', 'pending', 'created_at', at, 'cancel_requested', '0'}
+local names = {'dag_id', 'task_id', 'run_id', 'container_name'}
+for i, name in ipairs(names) do
+  if ARGV[5 + i] ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = ARGV[5 + i] end
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+transition('', 'pending', at, 'registered', '', '')
+set_ttl(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[10])
+return {'ok', snapshot()}
+"""
+
+# ARGV 6 container_name, 7 container status, 8 progress JSON or '', 9 client timestamp or ''.
+HEARTBEAT = """
+local fields = redis.call('HMGET', KEYS[1], 'status', 'cancel_requested', 'container_name')
+local st = fields[1]
+if not st then return {'unknown'} end
+if FINAL[st] then return {'final', st} end
+local at = now()
+local changed = ''
+if st == 'pending' then
+  redis.call('HSET', KEYS[1], 'started_at', at)
+  transition('pending', 'running', at, 'first heartbeat', '', '')
+  changed = 'running'
+end
+local update = {'last_heartbeat_at', at, 'container_status', ARGV[7]}
+if ARGV[8] ~= '' then update[#update + 1] = 'progress'; update[#update + 1] = ARGV[8] end
+if not fields[3] and ARGV[6] ~= '' then
+  update[#update + 1] = 'container_name'; update[#update + 1] = ARGV[6]
+end
+redis.call('HSET', KEYS[1], unpack(update))
+local ev = {'type', 'heartbeat', 'execution_id', ARGV[1], 'at', at, 'status', ARGV[7]}
+if ARGV[8] ~= '' then ev[#ev + 1] = 'progress'; ev[#ev + 1] = ARGV[8] end
+if ARGV[9] ~= '' then ev[#ev + 1] = 'timestamp'; ev[#ev + 1] = ARGV[9] end
+add_event(ev)
+set_ttl(ARGV[2])
+redis.call('ZADD', KEYS[5], at, ARGV[1])
+return {'ok', fields[2] or '0', changed}
+"""
+
+# ARGV 6 container_name, 7 final status, 8 result JSON, 9 error message or ''.
+COMPLETE = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'unknown'} end
+if FINAL[st] then
+  local old = redis.call('HMGET', KEYS[1], 'result_data', 'error_message', 'completed_by')
+  if st == ARGV[7] and old[3] == 'completion' and (old[1] or 'null') == ARGV[8]
+     and (old[2] or '') == ARGV[9] then
+    return {'repeat', snapshot()}
+  end
+  return {'final', st}
+end
+local at = now()
+local update = {'finished_at', at, 'result_data', ARGV[8], 'completed_by', 'completion'}
+if ARGV[9] ~= '' then update[#update + 1] = 'error_message'; update[#update + 1] = ARGV[9] end
+if ARGV[6] ~= '' and not redis.call('HGET', KEYS[1], 'container_name') then
+  update[#update + 1] = 'container_name'; update[#update + 1] = ARGV[6]
+end
+redis.call('HSET', KEYS[1], unpack(update))
+transition(st, ARGV[7], at, 'completion', ARGV[9], '')
+set_ttl(ARGV[3])
+return {'ok', snapshot(), st}
+"""
+
+# ARGV 6 final status, 7 error message or '', 8 exit code or '', 9 reason.
+FINALIZE = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return {'unknown'} end
+if FINAL[st] then return {'final', snapshot()} end
+local at = now()
+local update = {'finished_at', at, 'completed_by', 'finalize'}
+if ARGV[7] ~= '' then update[#update + 1] = 'error_message'; update[#update + 1] = ARGV[7] end
+if ARGV[8] ~= '' then update[#update + 1] = 'exit_code'; update[#update + 1] = ARGV[8] end
+redis.call('HSET', KEYS[1], unpack(update))
+transition(st, ARGV[6], at, ARGV[9], ARGV[7], ARGV[8])
+set_ttl(ARGV[3])
+return {'ok', snapshot(), st}
+"""
+
+CANCEL = """
+local fields = redis.call('HMGET', KEYS[1], 'status', 'cancel_requested')
+local st = fields[1]
+if not st then return {'unknown'} end
+if FINAL[st] then return {'final', st} end
+local changed = ''
+if fields[2] ~= '1' then
+  local at = now()
+  redis.call('HSET', KEYS[1], 'cancel_requested', '1')
+  add_event({'type', 'cancel', 'execution_id', ARGV[1], 'at', at, 'status', st,
+             'reason', 'cancel requested'})
+  redis.call('ZADD', KEYS[5], at, ARGV[1])
+  changed = '1'
+end
+return {'ok', snapshot(), changed}
+"""
