@@ -1,1 +1,92 @@
-print("testing task")
+"""Controllable test task: a `custom` task driven by its `custom_config`.
+
+Keys (all optional):
+  steps (5), step_seconds (0.5)    progress steps and their duration
+  fail_at                          raise at this step (the SDK reports the failure)
+  hang_at                          stop heartbeats at this step and sleep forever
+  ignore_sigterm (false)           keep running through SIGTERM
+  completion ("api")               "api": report through the SDK; "file": only write
+                                   _completion.json and exit; "none": exit silently
+  exit_code (0)                    the process exit code at the end
+  result ({})                      merged into result_data
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from heartbeat_client import HeartbeatClient, load_config
+
+
+def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
+    steps = int(spec.get("steps", 5))
+    step_seconds = float(spec.get("step_seconds", 0.5))
+    done = 0
+    result: dict[str, Any] = {"steps_done": 0, "steps_total": steps, **spec.get("result", {})}
+    for step in range(1, steps + 1):
+        if client.should_stop() and not spec.get("ignore_sigterm"):
+            break
+        if spec.get("fail_at") == step:
+            raise RuntimeError(f"failing at step {step} as configured")
+        if spec.get("hang_at") == step:
+            client.stop()
+            while True:
+                time.sleep(3600)
+        time.sleep(step_seconds)
+        done = step
+        result["steps_done"] = done
+        client.set_result(dict(result))
+        client.update_status(
+            "running",
+            {"stage": "working", "current_step": step, "total_steps": steps,
+             "percentage": round(step / steps * 100, 1)},
+        )
+    return result
+
+
+def write_completion_file(result: dict[str, Any]) -> None:
+    out = os.environ.get("OUTPUT_DIR", "/app/output")
+    body = {
+        "execution_id": os.environ.get("TASK_EXECUTION_ID"),
+        "container_name": os.environ.get("HOSTNAME"),
+        "success": True,
+        "status": "completed",
+        "result_data": result,
+        "error_message": None,
+        "protocol_version": 1,
+    }
+    tmp = os.path.join(out, "_completion.json.part")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(body, fh)
+    os.replace(tmp, os.path.join(out, "_completion.json"))
+
+
+def main() -> int:
+    spec = dict(load_config().get("custom_config") or {})
+    client = HeartbeatClient.from_env()
+    if spec.get("ignore_sigterm"):
+        client.start()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    mode = spec.get("completion", "api")
+    exit_code = int(spec.get("exit_code", 0))
+    if mode == "api":
+        with client:
+            client.update_status("running", {"stage": "starting"})
+            run(client, spec)
+        return exit_code
+    client.start()
+    result = run(client, spec)
+    client.stop()
+    if mode == "file":
+        write_completion_file(result)
+    sys.stdout.flush()
+    os._exit(exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

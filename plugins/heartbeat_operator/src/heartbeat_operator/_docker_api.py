@@ -1,0 +1,170 @@
+"""A small async client of the Docker Engine API, for the trigger.
+
+It speaks HTTP/1.1 over any byte stream: `docker system dial-stdio` run through an
+SSH connection (asyncssh), or a TLS socket to a `tcp://` engine. The trigger needs
+only four calls (inspect, logs, stop, remove), and only when a heartbeat is late or
+a user stops the task, so one request per stream keeps it simple.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import struct
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+API_VERSION = "v1.41"
+
+StreamOpener = Callable[[], Awaitable[tuple[asyncio.StreamReader | Any, Any]]]
+
+
+class DockerApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(f"Docker API answered {status}: {message}")
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    exists: bool
+    running: bool = False
+    status: str = "missing"
+    exit_code: int | None = None
+    oom_killed: bool = False
+    error: str = ""
+
+
+def parse_http_response(raw: bytes) -> tuple[int, bytes]:
+    """Status and body of one HTTP/1.1 response read to EOF (chunked or not)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError) as exc:
+        raise DockerApiError(0, f"unreadable response {lines[0][:80]!r}") from exc
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower()] = value.strip().lower()
+    if headers.get(b"transfer-encoding") == b"chunked":
+        out = bytearray()
+        rest = body
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0] or b"0", 16)
+            if size == 0:
+                break
+            out += rest[:size]
+            rest = rest[size + 2 :]
+        body = bytes(out)
+    return status, body
+
+
+def demux_log_stream(data: bytes) -> str:
+    """Docker multiplexes stdout/stderr of a non-TTY container in 8-byte framed chunks."""
+    out = bytearray()
+    pos = 0
+    while pos + 8 <= len(data):
+        stream, size = data[pos], struct.unpack(">I", data[pos + 4 : pos + 8])[0]
+        if stream not in (0, 1, 2):  # not framed: a TTY container
+            return data.decode("utf-8", "replace")
+        out += data[pos + 8 : pos + 8 + size]
+        pos += 8 + size
+    return out.decode("utf-8", "replace")
+
+
+class AsyncDockerApi:
+    def __init__(self, open_stream: StreamOpener, *, timeout: float = 20.0) -> None:
+        self._open_stream = open_stream
+        self._timeout = timeout
+
+    @classmethod
+    def over_tls(cls, host: str, port: int, ssl_context: ssl.SSLContext) -> AsyncDockerApi:
+        async def opener() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+            return await asyncio.open_connection(host, port, ssl=ssl_context)
+
+        return cls(opener)
+
+    async def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None
+    ) -> tuple[int, bytes]:
+        query = f"?{urlencode(params)}" if params else ""
+        req = (
+            f"{method} /{API_VERSION}{path}{query} HTTP/1.1\r\nHost: docker\r\n"
+            "Connection: close\r\nContent-Length: 0\r\n\r\n"
+        ).encode()
+
+        async def roundtrip() -> bytes:
+            reader, writer = await self._open_stream()
+            try:
+                writer.write(req)
+                chunks = []
+                while True:
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    if _complete(b"".join(chunks)):
+                        break
+                return b"".join(chunks)
+            finally:
+                writer.close()
+
+        raw = await asyncio.wait_for(roundtrip(), self._timeout)
+        return parse_http_response(raw)
+
+    async def inspect(self, name: str) -> ContainerState:
+        status, body = await self.request("GET", f"/containers/{quote(name)}/json")
+        if status == 404:
+            return ContainerState(exists=False)
+        if status != 200:
+            raise DockerApiError(status, body.decode("utf-8", "replace")[:200])
+        state = json.loads(body).get("State", {})
+        return ContainerState(
+            exists=True,
+            running=bool(state.get("Running")),
+            status=str(state.get("Status", "unknown")),
+            exit_code=state.get("ExitCode"),
+            oom_killed=bool(state.get("OOMKilled")),
+            error=str(state.get("Error") or ""),
+        )
+
+    async def logs_tail(self, name: str, lines: int = 50) -> str:
+        status, body = await self.request(
+            "GET", f"/containers/{quote(name)}/logs", {"stdout": 1, "stderr": 1, "tail": lines}
+        )
+        if status != 200:
+            return ""
+        return demux_log_stream(body)
+
+    async def stop(self, name: str, grace_seconds: int) -> None:
+        status, body = await self.request(
+            "POST", f"/containers/{quote(name)}/stop", {"t": grace_seconds}
+        )
+        if status not in (204, 304, 404):
+            raise DockerApiError(status, body.decode("utf-8", "replace")[:200])
+
+    async def remove(self, name: str) -> None:
+        status, body = await self.request(
+            "DELETE", f"/containers/{quote(name)}", {"force": 1, "v": 1}
+        )
+        if status not in (204, 404, 409):
+            raise DockerApiError(status, body.decode("utf-8", "replace")[:200])
+
+
+def _complete(raw: bytes) -> bool:
+    """True once a full response is buffered (dial-stdio may not close its end)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    lower = head.lower()
+    for line in lower.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":", 1)[1])
+    if b"transfer-encoding: chunked" in lower:
+        return body.endswith(b"0\r\n\r\n")
+    return head.startswith(b"HTTP/1.1 204") or head.startswith(b"HTTP/1.1 304")

@@ -1,0 +1,52 @@
+"""One small factory for the collection DAGs: a DAG with a `config` param (a form in
+the UI; `conf: {"config": {...}}` on a triggered run replaces it) and one
+HeartbeatDockerOperator task that runs it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, Param
+
+from heartbeat_operator.operators import HeartbeatDockerOperator
+
+
+def collection_dag(
+    dag_id: str,
+    *,
+    default_config: dict[str, Any],
+    schedule: str | None,
+    description: str,
+    tags: list[str] | None = None,
+    retries: int = 1,
+    execution_timeout: timedelta | None = timedelta(hours=2),
+    **operator_kwargs: Any,
+) -> DAG:
+    with DAG(
+        dag_id=dag_id,
+        description=description,
+        schedule=schedule,
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=4,
+        tags=["data-collection", *(tags or [])],
+        # The config param renders as a dict, not as its string form.
+        render_template_as_native_obj=True,
+        params={
+            "config": Param(
+                default_config,
+                type="object",
+                title="Task config",
+                description="The task config (DESIGN.md, Contract 2); validated before launch.",
+            )
+        },
+        default_args={"retries": retries, "retry_delay": timedelta(seconds=10)},
+    ) as dag:
+        HeartbeatDockerOperator(
+            task_id="collect",
+            config="{{ params.config }}",
+            execution_timeout=execution_timeout,
+            **operator_kwargs,
+        )
+    return dag

@@ -1,0 +1,292 @@
+"""HeartbeatDockerOperator: validate the config, upload it over SFTP, start the
+container on the execution host, then defer to HeartbeatTrigger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from airflow.sdk import BaseOperator, Context, Variable
+from airflow.sdk.exceptions import AirflowFailException
+from docker.errors import DockerException, ImageNotFound, NotFound
+from heartbeat_api.store import ExecutionStore
+from task_config import ConfigError, TaskConfig, validate_config
+
+from heartbeat_operator import _remote
+from heartbeat_operator.exceptions import (
+    ContainerLost,
+    HeartbeatTaskError,
+    TaskCancelled,
+    TaskFailed,
+    TriggerError,
+)
+from heartbeat_operator.hooks import (
+    ExecutionHost,
+    HeartbeatApiClient,
+    dumps_config,
+    redis_url,
+    secret_from_connection,
+)
+from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
+
+EVENT_KEYS = frozenset({"status", "execution_id", "container_name"})
+
+
+class HeartbeatDockerOperator(BaseOperator):
+    """Run a data-collection task in a container on a remote execution host.
+
+    :param config: the task config (DESIGN.md, Contract 2): a dict, a JSON text, or a
+        path to a JSON file. Templated.
+    :param ssh_conn_id: SSH connection to the execution host (host key checked).
+    :param heartbeat_api_conn_id: `http` connection to the heartbeat API; its password is
+        the admin token, its extra `container_url` the address containers use.
+    :param redis_conn_id: `redis` connection to the heartbeat API's Redis.
+    :param docker: the host's Docker engine (default: through the SSH connection).
+    :param container: resources, network, secrets from connections, removal policy.
+    :param timeouts: heartbeat, startup and silent-running timeouts.
+    :param heartbeat_interval: seconds between the container's heartbeats.
+    """
+
+    template_fields: Sequence[str] = ("config",)
+    template_fields_renderers = {"config": "json"}
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self,
+        *,
+        config: dict[str, Any] | str,
+        ssh_conn_id: str = "execution_host",
+        heartbeat_api_conn_id: str = "heartbeat_api",
+        redis_conn_id: str = "heartbeat_redis",
+        docker: DockerEndpoint | None = None,
+        container: ContainerSettings | None = None,
+        timeouts: Timeouts | None = None,
+        heartbeat_interval: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.ssh_conn_id = ssh_conn_id
+        self.heartbeat_api_conn_id = heartbeat_api_conn_id
+        self.redis_conn_id = redis_conn_id
+        self.docker = docker or DockerEndpoint()
+        self.container = container or ContainerSettings()
+        self.timeouts = timeouts or Timeouts()
+        self.heartbeat_interval = heartbeat_interval
+
+    # -- config -----------------------------------------------------------------------
+    def load_config(self) -> TaskConfig:
+        raw: Any = self.config
+        if isinstance(raw, str) and not raw.lstrip().startswith("{"):
+            raw = Path(raw)
+        try:
+            return validate_config(raw)
+        except ConfigError as exc:
+            # Retrying cannot fix a config: fail for good, naming the fields.
+            raise AirflowFailException(f"invalid task config: {exc}") from None
+
+    def _state_key(self, context: Context) -> str:
+        return f"heartbeat_state__{self.dag_id}__{self.task_id}"
+
+    def _with_incremental_state(self, config: TaskConfig, context: Context) -> dict[str, Any]:
+        """Hand the last successful run's incremental state to this run."""
+        data = config.to_json_dict()
+        incremental = (data.get("api_config") or {}).get("incremental")
+        if incremental is not None and incremental.get("state") is None:
+            stored = Variable.get(self._state_key(context), default=None)
+            if stored is not None:
+                incremental["state"] = json.loads(stored)
+                self.log.info("Resuming from the last successful run's state %s", stored)
+        return data
+
+    # -- launch -------------------------------------------------------------------------
+    def execute(self, context: Context) -> None:
+        config = self.load_config()
+        payload = self._with_incremental_state(config, context)
+        secrets = {name: secret_from_connection(spec)
+                   for name, spec in self.container.env_from_connections.items()}
+        ti = context["ti"]
+        dag_id, task_id, run_id = ti.dag_id, ti.task_id, ti.run_id
+        map_index = getattr(ti, "map_index", -1)
+        execution_id = str(uuid.uuid4())
+        name = _remote.container_name(execution_id)
+        paths = _remote.RemotePaths.for_execution(
+            execution_id, self.container.config_root, self.container.output_root)
+
+        api = HeartbeatApiClient(self.heartbeat_api_conn_id)
+        try:
+            token = api.register(execution_id=execution_id, dag_id=dag_id, task_id=task_id,
+                                 run_id=run_id, container_name=name)
+            container_url = api.container_url
+        finally:
+            api.close()
+        ti.xcom_push(key="execution_id", value=execution_id)
+        ti.xcom_push(key="container_name", value=name)
+        self.log.info("Execution %s registered; container %s", execution_id, name)
+
+        host = ExecutionHost(self.ssh_conn_id, self.docker)
+        try:
+            self._stop_earlier_tries(host, dag_id, task_id, run_id, map_index)
+            host.upload_config(paths, dumps_config(payload))
+            uid, gid = host.owner_of(paths.config_dir)
+            user = _remote.container_user(uid, gid)
+            if uid == 0:
+                host.chown(paths, _remote.DEFAULT_CONTAINER_UID, _remote.DEFAULT_CONTAINER_UID)
+            env = _remote.container_env(
+                execution_id=execution_id, api_base_url=container_url, token=token,
+                heartbeat_interval=self.heartbeat_interval, extra=secrets)
+            self._run_container(host, config, name, paths, env, user, _remote.labels(
+                execution_id=execution_id, dag_id=dag_id, task_id=task_id, run_id=run_id,
+                try_number=ti.try_number, map_index=map_index))
+            self.log.info("Started %s from %s on %s", name, config.docker_image, host.host)
+        except Exception as exc:
+            self._abandon(host, execution_id, paths, name, exc)
+            raise
+        finally:
+            host.close()
+
+        deadline = None
+        if self.execution_timeout is not None:
+            deadline = time.time() + self.execution_timeout.total_seconds()
+        self.defer(
+            trigger=self._trigger(execution_id, name, paths, deadline),
+            method_name="execute_complete",
+        )
+
+    def _trigger(self, execution_id: str, name: str, paths: _remote.RemotePaths,
+                 deadline: float | None) -> Any:
+        from heartbeat_operator.triggers import HeartbeatTrigger
+
+        return HeartbeatTrigger(
+            execution_id=execution_id, container_name=name, redis_conn_id=self.redis_conn_id,
+            ssh_conn_id=self.ssh_conn_id, docker_endpoint=self.docker.as_dict(),
+            completion_file=paths.completion_file,
+            heartbeat_timeout=self.timeouts.heartbeat, startup_timeout=self.timeouts.startup,
+            silent_running_timeout=self.timeouts.silent_running, deadline=deadline,
+            stop_grace_seconds=self.container.stop_grace_seconds,
+        )
+
+    def _run_container(self, host: ExecutionHost, config: TaskConfig, name: str,
+                       paths: _remote.RemotePaths, env: dict[str, str], user: str,
+                       labels: dict[str, str]) -> None:
+        mem = _remote.memory_bytes(self.container.memory)
+        try:
+            host.docker.containers.run(
+                config.docker_image,
+                name=name,
+                detach=True,
+                environment=env,
+                labels=labels,
+                user=user,
+                volumes={
+                    paths.config_file: {"bind": _remote.CONTAINER_CONFIG_PATH, "mode": "ro"},
+                    paths.output_dir: {"bind": _remote.CONTAINER_OUTPUT_DIR, "mode": "rw"},
+                },
+                mem_limit=mem,
+                nano_cpus=int(self.container.cpus * 1e9) if self.container.cpus else None,
+                network=self.container.network,
+                extra_hosts=self.container.extra_hosts or None,
+            )
+        except ImageNotFound:
+            raise AirflowFailException(
+                f"image {config.docker_image!r} is not on execution host {host.host} and "
+                "could not be pulled: build it there (make images) or push it to a "
+                "registry the host can pull from") from None
+
+    def _stop_earlier_tries(self, host: ExecutionHost, dag_id: str, task_id: str,
+                            run_id: str, map_index: int) -> None:
+        filters = {"label": _remote.task_instance_filter(
+            dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)}
+        for old in host.docker.containers.list(all=True, filters=filters):
+            self.log.warning("Removing container %s of an earlier try", old.name)
+            try:
+                if old.status == "running":
+                    old.stop(timeout=self.container.stop_grace_seconds)
+                old.remove(force=True)
+            except NotFound:
+                pass
+
+    def _abandon(self, host: ExecutionHost, execution_id: str, paths: _remote.RemotePaths,
+                 name: str, exc: BaseException) -> None:
+        """Launch failed: leave no config behind and record why."""
+        self.log.error("Launch of %s failed: %s", execution_id, exc)
+        try:
+            host.remove_paths(paths.config_dir)
+        except Exception as cleanup_exc:  # noqa: BLE001
+            self.log.warning("Could not remove %s: %s", paths.config_dir, cleanup_exc)
+        try:
+            host.docker.containers.get(name).remove(force=True)
+        except (DockerException, OSError):
+            pass
+        reason = f"launch failed: {type(exc).__name__}: {exc}"[:2000]
+        asyncio.run(self._finalize(execution_id, "failed", reason))
+
+    async def _finalize(self, execution_id: str, status: str, message: str) -> None:
+        client = aioredis.from_url(redis_url(self.redis_conn_id), socket_connect_timeout=5)
+        try:
+            await ExecutionStore(client).finalize(
+                execution_id, status, error_message=message, reason="operator")
+        finally:
+            await client.aclose()
+
+    # -- completion ---------------------------------------------------------------------
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        missing = EVENT_KEYS - set(event)
+        if missing:
+            raise TriggerError(f"trigger event without {sorted(missing)}: {event}")
+        status = event["status"]
+        execution_id = event["execution_id"]
+        name = event["container_name"]
+        succeeded = status == "completed"
+        self._finish(execution_id, name, succeeded, event.get("log_tail"))
+        message = event.get("error_message") or status
+        exit_code = event.get("exit_code")
+        if succeeded:
+            result = event.get("result_data") or {}
+            if "state" in result and self._is_incremental():
+                Variable.set(self._state_key(context), json.dumps(result["state"]))
+            return result
+        errors: dict[str, type[HeartbeatTaskError]] = {
+            "failed": TaskFailed, "lost": ContainerLost, "cancelled": TaskCancelled,
+        }
+        error = errors.get(status, TriggerError)
+        raise error(f"execution {execution_id} {status}: {message}",
+                    execution_id=execution_id, exit_code=exit_code)
+
+    def _is_incremental(self) -> bool:
+        try:
+            cfg = self.load_config()
+        except AirflowFailException:
+            return False
+        return bool(cfg.api_config is not None and getattr(cfg.api_config, "incremental", None))
+
+    def _finish(self, execution_id: str, name: str, succeeded: bool,
+                log_tail: str | None) -> None:
+        """Copy the container's log into the task log, then clean up per policy."""
+        paths = _remote.RemotePaths.for_execution(
+            execution_id, self.container.config_root, self.container.output_root)
+        host = ExecutionHost(self.ssh_conn_id, self.docker)
+        try:
+            try:
+                logs = host.docker.containers.get(name).logs(tail=100).decode("utf-8", "replace")
+            except NotFound:
+                logs = log_tail or ""
+            if logs:
+                self.log.info("Last lines of %s:\n%s", name, logs.rstrip())
+            host.remove_paths(paths.config_dir)
+            if _remote.should_remove(self.container.remove, succeeded=succeeded):
+                try:
+                    host.docker.containers.get(name).remove(force=True)
+                except NotFound:
+                    pass
+            self.log.info("Outputs stay on %s in %s", host.host, paths.output_dir)
+        except (DockerException, OSError, RuntimeError) as exc:
+            self.log.warning("Cleanup of %s incomplete: %s", execution_id, exc)
+        finally:
+            host.close()

@@ -1,0 +1,97 @@
+"""Grouped operator settings, so the operator's constructor stays small."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from heartbeat_operator._remote import REMOVAL_POLICIES, memory_bytes
+
+
+@dataclass(frozen=True)
+class ContainerSettings:
+    """How the container runs on the execution host.
+
+    env_from_connections maps a container variable to an Airflow connection id: the
+    variable gets the connection's password (or its URI with ``conn_id#uri``), so secrets
+    come from Airflow and never sit in the config file.
+    """
+
+    memory: str | None = None
+    cpus: float | None = None
+    network: str | None = None
+    extra_hosts: dict[str, str] = field(
+        default_factory=lambda: {"host.docker.internal": "host-gateway"}
+    )
+    env_from_connections: dict[str, str] = field(default_factory=dict)
+    remove: str = "success"
+    stop_grace_seconds: int = 10
+    config_root: str = "/tmp/task_configs"
+    output_root: str = "/tmp/task_outputs"
+
+    def __post_init__(self) -> None:
+        if self.remove not in REMOVAL_POLICIES:
+            raise ValueError(
+                f"remove={self.remove!r}: expected one of {', '.join(REMOVAL_POLICIES)}"
+            )
+        memory_bytes(self.memory)
+        if self.cpus is not None and self.cpus <= 0:
+            raise ValueError(f"cpus={self.cpus}: must be positive")
+        if not 0 <= self.stop_grace_seconds <= 25:
+            # on_kill has 30 s in all; the grace period must leave time to remove.
+            raise ValueError("stop_grace_seconds must be between 0 and 25")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. heartbeat: silence before Docker is asked; startup: wait for the first
+    heartbeat; silent_running: how long a running but silent container is tolerated."""
+
+    heartbeat: float = 30.0
+    startup: float = 120.0
+    silent_running: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value <= 0:
+                raise ValueError(f"timeouts.{name}={value}: must be positive")
+
+
+@dataclass(frozen=True)
+class DockerEndpoint:
+    """The execution host's Docker engine.
+
+    ``ssh`` (the default) reaches it through the SSH connection (the host's own
+    ``docker system dial-stdio``). ``tcp://host:port`` needs TLS client files unless
+    ``allow_insecure`` is set explicitly.
+    """
+
+    url: str = "ssh"
+    tls_ca_cert: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = None
+    allow_insecure: bool = False
+
+    def __post_init__(self) -> None:
+        if self.url == "ssh":
+            return
+        if not self.url.startswith("tcp://"):
+            raise ValueError(f"docker url {self.url!r}: use 'ssh' or 'tcp://host:port'")
+        tls = self.tls_ca_cert and self.tls_client_cert and self.tls_client_key
+        if not tls and not self.allow_insecure:
+            raise ValueError(
+                f"docker url {self.url}: plain tcp:// exposes the Docker engine; give "
+                "tls_ca_cert, tls_client_cert and tls_client_key, or allow_insecure=True"
+            )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.url.startswith("tcp://") and bool(self.tls_ca_cert)
+
+    def host_port(self) -> tuple[str, int]:
+        hostport = self.url.removeprefix("tcp://").rstrip("/")
+        host, _, port = hostport.rpartition(":")
+        return host, int(port or 2376)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,308 @@
+"""HeartbeatTrigger: waits in the triggerer, holding no worker slot, on the
+execution's event stream in Redis, and asks Docker only when a heartbeat is late."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from airflow.providers.common.compat.connection import get_async_connection
+from airflow.providers.ssh.hooks.ssh import SSHHookAsync
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+from heartbeat_api.store import Execution, ExecutionStore
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from heartbeat_operator._docker_api import AsyncDockerApi, ContainerState
+from heartbeat_operator._remote import FINAL_STATES, summarize_progress
+from heartbeat_operator.hooks import redis_url_from_connection, tls_context
+from heartbeat_operator.settings import DockerEndpoint
+
+T = TypeVar("T")
+_TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+
+
+class HeartbeatTrigger(BaseTrigger):
+    """Watch one execution until it reaches a final state.
+
+    After ``heartbeat_timeout`` seconds without a heartbeat (``startup_timeout`` before
+    the first one) it asks Docker about the container: not running means ``lost``
+    (unless the container left a ``_completion.json``), running but silent is
+    tolerated for ``silent_running_timeout`` more seconds, then the container is
+    stopped and the execution fails. Timeouts count from the last heartbeat recorded
+    in Redis, so a restarted triggerer resumes where the last one was.
+    """
+
+    def __init__(
+        self,
+        *,
+        execution_id: str,
+        container_name: str,
+        redis_conn_id: str,
+        ssh_conn_id: str,
+        docker_endpoint: dict[str, Any],
+        completion_file: str,
+        heartbeat_timeout: float = 30.0,
+        startup_timeout: float = 120.0,
+        silent_running_timeout: float = 300.0,
+        deadline: float | None = None,
+        stop_grace_seconds: int = 10,
+        log_interval: float = 5.0,
+        retry_budget: float = 300.0,
+    ) -> None:
+        super().__init__()
+        self.execution_id = execution_id
+        self.container_name = container_name
+        self.redis_conn_id = redis_conn_id
+        self.ssh_conn_id = ssh_conn_id
+        self.docker_endpoint = docker_endpoint
+        self.completion_file = completion_file
+        self.heartbeat_timeout = heartbeat_timeout
+        self.startup_timeout = startup_timeout
+        self.silent_running_timeout = silent_running_timeout
+        self.deadline = deadline
+        self.stop_grace_seconds = stop_grace_seconds
+        self.log_interval = log_interval
+        self.retry_budget = retry_budget
+        self._redis: aioredis.Redis | None = None
+        self._ssh: Any = None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "execution_id": self.execution_id,
+                "container_name": self.container_name,
+                "redis_conn_id": self.redis_conn_id,
+                "ssh_conn_id": self.ssh_conn_id,
+                "docker_endpoint": self.docker_endpoint,
+                "completion_file": self.completion_file,
+                "heartbeat_timeout": self.heartbeat_timeout,
+                "startup_timeout": self.startup_timeout,
+                "silent_running_timeout": self.silent_running_timeout,
+                "deadline": self.deadline,
+                "stop_grace_seconds": self.stop_grace_seconds,
+                "log_interval": self.log_interval,
+                "retry_budget": self.retry_budget,
+            },
+        )
+
+    # -- connections (one of each, reused for the whole wait) ---------------------
+    async def _store(self) -> ExecutionStore:
+        if self._redis is None:
+            conn = await get_async_connection(self.redis_conn_id)
+            self._redis = aioredis.from_url(
+                redis_url_from_connection(conn),
+                socket_connect_timeout=5,
+                socket_timeout=30,
+                health_check_interval=15,
+            )
+        return ExecutionStore(self._redis)
+
+    async def _docker(self) -> AsyncDockerApi:
+        endpoint = DockerEndpoint(**self.docker_endpoint)
+        if endpoint.url != "ssh":
+            host, port = endpoint.host_port()
+            if endpoint.uses_tls:
+                return AsyncDockerApi.over_tls(host, port, tls_context(endpoint))
+
+            async def plain() -> tuple[Any, Any]:
+                return await asyncio.open_connection(host, port)
+
+            return AsyncDockerApi(plain)
+        ssh = await self._ssh_conn()
+
+        async def dial() -> tuple[Any, Any]:
+            proc = await ssh.create_process("docker system dial-stdio", encoding=None)
+            return proc.stdout, proc.stdin
+
+        return AsyncDockerApi(dial)
+
+    async def _ssh_conn(self) -> Any:
+        if self._ssh is None:
+            self._ssh = await SSHHookAsync(ssh_conn_id=self.ssh_conn_id).get_conn()
+        return self._ssh
+
+    async def _close(self) -> None:
+        if self._ssh is not None:
+            self._ssh.close()
+            self._ssh = None
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    async def _retrying(
+        self, what: str, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
+    ) -> T:
+        """Retry connection errors with jittered backoff, up to the retry budget."""
+        started = time.monotonic()
+        delay = 0.5
+        while True:
+            try:
+                return await call(*args, **kwargs)
+            except _TRANSIENT as exc:
+                if time.monotonic() - started > self.retry_budget:
+                    raise ConnectionError(
+                        f"{what} failed for {self.retry_budget:.0f}s: {type(exc).__name__}: {exc}"
+                    ) from exc
+                self.log.warning("%s failed (%s), retrying in %.1fs", what, exc, delay)
+                if "ssh" in what.lower() or "docker" in what.lower():
+                    self._ssh = None  # reconnect next time
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 15.0)
+
+    # -- the wait -------------------------------------------------------------------
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            event = await self._watch()
+        except Exception as exc:  # noqa: BLE001 - one final error event, never a crash
+            event = {
+                "status": "error",
+                "execution_id": self.execution_id,
+                "container_name": self.container_name,
+                "error_message": f"{type(exc).__name__}: {exc}",
+            }
+        finally:
+            await self._close()
+        yield TriggerEvent(event)
+
+    async def _watch(self) -> dict[str, Any]:
+        store = await self._store()
+        recent = await self._retrying("reading the heartbeat log", store.history,
+                                      self.execution_id, 1)
+        last_id = recent[-1].id if recent else "0-0"
+        last_logged = 0.0
+        self.log.info("Watching execution %s (container %s)", self.execution_id,
+                      self.container_name)
+        while True:
+            ex = await self._retrying("reading the execution", store.get, self.execution_id)
+            if ex is None:
+                raise LookupError(
+                    f"execution {self.execution_id} is not in Redis (expired, or the "
+                    f"connection {self.redis_conn_id!r} points at another Redis)"
+                )
+            if ex.status in FINAL_STATES:
+                return self._event(ex)
+            now = time.time()
+            if self.deadline is not None and now >= self.deadline:
+                return await self._give_up(store, "execution_timeout",
+                                           "the task ran past its execution_timeout")
+            beating = ex.last_heartbeat_at is not None
+            reference = ex.last_heartbeat_at or ex.created_at or now
+            limit = self.heartbeat_timeout if beating else self.startup_timeout
+            silence = now - reference
+            if silence >= limit:
+                verdict = await self._ask_docker(store, ex, silence)
+                if verdict is not None:
+                    return verdict
+                if silence >= limit + self.silent_running_timeout:
+                    return await self._give_up(
+                        store, "silent",
+                        f"container running but silent for {silence:.0f}s")
+                wait = min(self.heartbeat_timeout, self.log_interval)
+            else:
+                wait = limit - silence
+            if now - last_logged >= self.log_interval:
+                last_logged = now
+                self.log.info("%s: %s; %s", ex.status, summarize_progress(ex.progress),
+                              f"last heartbeat {silence:.0f}s ago" if beating
+                              else "waiting for the first heartbeat")
+            if self.deadline is not None:
+                wait = min(wait, max(self.deadline - now, 0.0))
+            wait = max(min(wait, self.log_interval), 0.05)
+            events = await self._retrying(
+                "reading the heartbeat log", store.read_events, self.execution_id, last_id,
+                block_ms=int(wait * 1000) + 1, count=100)
+            if events:
+                last_id = events[-1].id
+
+    async def _ask_docker(
+        self, store: ExecutionStore, ex: Execution, silence: float
+    ) -> dict[str, Any] | None:
+        docker = await self._retrying("connecting to Docker over SSH", self._docker)
+        state: ContainerState = await self._retrying(
+            "asking Docker", docker.inspect, self.container_name)
+        if state.running:
+            self.log.warning("No heartbeat for %.0fs, but container %s is running",
+                             silence, self.container_name)
+            return None
+        recovered = await self._recover_completion(store)
+        if recovered is not None:
+            return recovered
+        tail = await docker.logs_tail(self.container_name, 30) if state.exists else ""
+        reason = (f"container {self.container_name} is {state.status}"
+                  if state.exists else f"container {self.container_name} does not exist")
+        if state.exit_code is not None and state.exists:
+            reason += f" (exit code {state.exit_code}{', OOM killed' if state.oom_killed else ''})"
+        message = f"lost: no heartbeat for {silence:.0f}s and {reason}"
+        final, _ = await store.finalize(
+            self.execution_id, "lost", error_message=message, exit_code=state.exit_code,
+            reason="no heartbeat and container not running")
+        event = self._event(final)
+        event["log_tail"] = tail[-4000:]
+        return event
+
+    async def _recover_completion(self, store: ExecutionStore) -> dict[str, Any] | None:
+        """A container that exited without reaching the API may have left its
+        completion in its output directory."""
+        ssh = await self._retrying("connecting over SSH", self._ssh_conn)
+        try:
+            async with ssh.start_sftp_client() as sftp:
+                async with sftp.open(self.completion_file, "rb") as fh:
+                    raw = await fh.read(1 << 20)
+        except Exception:  # noqa: BLE001 - no file means nothing to recover
+            return None
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self.log.warning("Ignoring unreadable %s", self.completion_file)
+            return None
+        status = body.get("status") or ("completed" if body.get("success") else "failed")
+        self.log.info("Recovered the completion from %s", self.completion_file)
+        final = await store.record_completion(
+            self.execution_id, container_name=self.container_name, status=status,
+            result_data=body.get("result_data"), error_message=body.get("error_message"))
+        return self._event(final)
+
+    async def _give_up(self, store: ExecutionStore, reason: str, message: str) -> dict[str, Any]:
+        await self._stop_container(store)
+        final, _ = await store.finalize(self.execution_id, "failed", error_message=message,
+                                        reason=reason)
+        return self._event(final)
+
+    async def _stop_container(self, store: ExecutionStore) -> None:
+        try:
+            await store.request_cancel(self.execution_id)
+        except Exception as exc:  # noqa: BLE001 - stopping the container matters more
+            self.log.warning("Could not request cancel of %s: %s", self.execution_id, exc)
+        docker = await self._docker()
+        await docker.stop(self.container_name, self.stop_grace_seconds)
+
+    async def on_kill(self) -> None:
+        """A user marked the deferred task failed or success, or cleared it: ask the
+        task to stop, give it the grace period, then remove the container."""
+        self.log.info("Stopping execution %s on the user's request", self.execution_id)
+        try:
+            store = await self._store()
+            await asyncio.wait_for(self._stop_container(store), self.stop_grace_seconds + 10)
+            docker = await self._docker()
+            await asyncio.wait_for(docker.remove(self.container_name), 5)
+            await store.finalize(self.execution_id, "cancelled",
+                                 error_message="stopped from Airflow", reason="on_kill")
+        finally:
+            await self._close()
+
+    def _event(self, ex: Execution) -> dict[str, Any]:
+        return {
+            "status": ex.status,
+            "execution_id": ex.execution_id,
+            "container_name": self.container_name,
+            "result_data": ex.result_data,
+            "error_message": ex.error_message,
+            "exit_code": ex.exit_code,
+        }

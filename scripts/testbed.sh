@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The local test bed of real services: a Docker engine, an SSH execution host,
+# Redis, PostgreSQL and MariaDB, and the offline base image.
+#   scripts/testbed.sh start    start what is missing, reuse what runs (idempotent)
+#   scripts/testbed.sh stop     stop what this script started, nothing else
+#   scripts/testbed.sh status   print what runs where
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+SSH_PORT=${SSH_PORT:-2222}
+SSH_DIR="$STATE/ssh"
+
+alive() { [ -f "$STATE/started/$1" ] && kill -0 "$(cat "$STATE/started/$1")" 2>/dev/null; }
+
+start_docker() {
+  if docker info >/dev/null 2>&1; then return 0; fi
+  need_pkg dockerd docker.io
+  log "starting the Docker engine"
+  # Debian's package may have left a stale pid file behind.
+  rm -f /var/run/docker.pid
+  nohup dockerd >"$STATE/logs/dockerd.log" 2>&1 &
+  mark_started dockerd $!
+  wait_for "dockerd (see $STATE/logs/dockerd.log)" 60 docker info
+}
+
+start_sshd() {
+  if alive sshd; then return 0; fi
+  need_pkg sshd openssh-server openssh-client
+  mkdir -p "$SSH_DIR" && chmod 700 "$SSH_DIR"
+  [ -f "$SSH_DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C testbed-host -f "$SSH_DIR/host_ed25519"
+  [ -f "$SSH_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C testbed-user -f "$SSH_DIR/id_ed25519"
+  cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys" && chmod 600 "$SSH_DIR/authorized_keys"
+  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
+  cat >"$SSH_DIR/sshd_config" <<CFG
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $SSH_DIR/host_ed25519
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+MaxStartups 100:30:200
+MaxSessions 100
+Subsystem sftp internal-sftp
+CFG
+  mkdir -p /run/sshd
+  "$(command -v sshd || echo /usr/sbin/sshd)" -f "$SSH_DIR/sshd_config" -E "$STATE/logs/sshd.log"
+  wait_for "sshd on 127.0.0.1:$SSH_PORT" 10 test -s "$SSH_DIR/sshd.pid"
+  mark_started sshd "$(cat "$SSH_DIR/sshd.pid")"
+  wait_for "sshd on 127.0.0.1:$SSH_PORT" 10 ssh -p "$SSH_PORT" -i "$SSH_DIR/id_ed25519" \
+    -o UserKnownHostsFile="$SSH_DIR/known_hosts" -o BatchMode=yes root@127.0.0.1 true
+}
+
+start_redis() {
+  if redis-cli -p 6379 ping 2>/dev/null | grep -q PONG; then return 0; fi
+  need_pkg redis-server redis-server
+  log "starting Redis on 127.0.0.1:6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --pidfile "$STATE/redis.pid" --logfile "$STATE/logs/redis.log" --dir "$STATE"
+  wait_for "redis" 10 test -s "$STATE/redis.pid"
+  mark_started redis "$(cat "$STATE/redis.pid")"
+}
+
+start_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
+  need_pkg pg_ctlcluster postgresql
+  log "starting PostgreSQL on 127.0.0.1:5432"
+  local ver; ver=$(ls /etc/postgresql | sort -V | tail -1)
+  local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+  # The tests connect as postgres without a password over loopback.
+  grep -q 'testbed trust' "$hba" || sed -i '1i host all all 127.0.0.1/32 trust # testbed trust' "$hba"
+  pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+  wait_for "postgresql" 30 pg_isready -q -h 127.0.0.1 -p 5432
+  mark_started postgres "$(head -1 "/var/run/postgresql/$ver-main.pid")"
+  psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname='test'" | grep -q 1 \
+    || psql -q -h 127.0.0.1 -U postgres -c "create database test"
+}
+
+start_mariadb() {
+  if mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then return 0; fi
+  need_pkg mariadbd mariadb-server
+  log "starting MariaDB on 127.0.0.1:3306"
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  nohup /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1 >"$STATE/logs/mariadb.log" 2>&1 &
+  mark_started mariadb $!
+  wait_for "mariadb" 30 mariadb-admin -h 127.0.0.1 -u root ping
+  # Root over TCP with an empty password, as the tests expect.
+  mariadb -u root -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket; CREATE DATABASE IF NOT EXISTS test;" 2>/dev/null || true
+}
+
+status() {
+  printf '%-16s %s\n' \
+    "docker" "$(docker info --format '{{.ServerVersion}} ({{.Driver}})' 2>/dev/null || echo down)" \
+    "ssh host" "$(alive sshd && echo "root@127.0.0.1:$SSH_PORT key $SSH_DIR/id_ed25519" || echo down)" \
+    "redis" "$(redis-cli ping >/dev/null 2>&1 && echo 127.0.0.1:6379 || echo down)" \
+    "postgresql" "$(pg_isready -q -h 127.0.0.1 2>/dev/null && echo 127.0.0.1:5432 || echo down)" \
+    "mariadb" "$(mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && echo 127.0.0.1:3306 || echo down)" \
+    "base image" "$(cat "$STATE/base_image" 2>/dev/null || echo none)"
+  local name
+  for name in $(ls "$STATE/started" 2>/dev/null); do
+    alive "$name" && printf '%-16s started by the test bed (pid %s)\n' "$name" "$(cat "$STATE/started/$name")"
+  done
+  return 0
+}
+
+stop() {
+  local name pid
+  for name in $(ls "$STATE/started" 2>/dev/null); do
+    pid=$(cat "$STATE/started/$name")
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping $name (pid $pid)"
+      if [ "$name" = postgres ]; then
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main stop || true
+      elif [ "$name" = dockerd ]; then
+        # Containers of the test bed go with their engine.
+        docker ps -q --filter label=heartbeat.execution_id | xargs -r docker rm -f >/dev/null 2>&1 || true
+        kill "$pid"
+      else
+        kill "$pid"
+      fi
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/started/$name"
+  done
+}
+
+case "${1:-start}" in
+  start)
+    start_docker
+    start_sshd
+    start_redis
+    start_postgres
+    start_mariadb
+    bash scripts/base_image.sh >"$STATE/base_image"
+    ;;
+  stop) stop ;;
+  status) status ;;
+  *) die "usage: $0 start|stop|status" ;;
+esac
