@@ -65,6 +65,7 @@ class HeartbeatLoop:
         self._version = 0  # bumped by every change the API should hear about
         self._handled_version = -1  # last version the API acknowledged (or refused for good)
         self._oversize_version = -1  # version whose progress the API refused as too big
+        self._flush_requested = False  # flush() skips the progress spacing
         self._closing = False
         self._execution_final = False
         self._thread: threading.Thread | None = None
@@ -108,6 +109,8 @@ class HeartbeatLoop:
         """Wait up to ``timeout`` s until the latest state was sent; True if it was."""
         deadline = time.monotonic() + timeout
         with self._cond:
+            self._flush_requested = True
+            self._cond.notify_all()
             while self._handled_version < self._version:
                 if self._execution_final or self._thread is None or not self._thread.is_alive():
                     return False
@@ -151,7 +154,8 @@ class HeartbeatLoop:
                     if retry_at is not None:
                         due = retry_at
                     elif self._handled_version < self._version:
-                        due = min(next_due, last_attempt + self._progress_interval)
+                        spacing = 0.0 if self._flush_requested else self._progress_interval
+                        due = min(next_due, last_attempt + spacing)
                     else:
                         due = next_due
                     if now >= due:
@@ -237,6 +241,8 @@ class HeartbeatLoop:
     def _mark_handled(self, version: int) -> None:
         with self._cond:
             self._handled_version = max(self._handled_version, version)
+            if self._handled_version >= self._version:
+                self._flush_requested = False
             self._cond.notify_all()
 
 

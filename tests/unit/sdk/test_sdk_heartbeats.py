@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -83,30 +84,39 @@ def test_progress_updates_are_merged_and_coalesced(fake_api: FakeApi) -> None:
     assert heartbeats[1].body["progress"] == {"stage": "fetching", "pages_done": 999}
 
 
-def test_progress_waits_for_the_minimum_spacing() -> None:
-    """With a long progress interval a change is not sent before it (and flush says so)."""
-    sent: list[bytes] = []
+def test_progress_sends_keep_the_minimum_spacing() -> None:
+    """Progress changing all the time is sent at most once per progress interval."""
+    sent_at: list[float] = []
+
+    def record(url: str, payload: bytes, token: str | None, timeout: float) -> PostResult:
+        sent_at.append(time.monotonic())
+        return PostResult(200, {})
+
     loop = HeartbeatLoop(
         url="http://unused",
         token=None,
         execution_id="e",
         container_name="c",
         interval=3600,
-        progress_interval=3600,
+        progress_interval=0.1,
         request_timeout=1,
         backoff=Backoff(),
         is_stopping=lambda: False,
         on_cancel_requested=lambda: None,
-        post=lambda url, payload, token, timeout: sent.append(payload) or PostResult(200, {}),
+        post=record,
     )
     loop.start()
     try:
-        wait_until(lambda: len(sent) == 1)
-        loop.update("running", {"step": 1})
-        assert loop.flush(0.2) is False
+        step = 0
+        while len(sent_at) < 6:
+            step += 1
+            loop.update("running", {"step": step})
+            time.sleep(0.001)  # a busy task's pace, not a wait for an event
     finally:
         loop.close(5)
-    assert len(sent) == 1
+    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[1:], strict=False)]
+    assert min(gaps) >= 0.099
+    assert step > 6  # many more updates than sends
 
 
 def test_cancel_requested_answer_sets_the_stop_flag_and_status_stopping(
@@ -117,7 +127,9 @@ def test_cancel_requested_answer_sets_the_stop_flag_and_status_stopping(
     client.start()
     try:
         wait_until(client.should_stop)
-        fake_api.wait_for(lambda: fake_api.heartbeats()[-1].body["status"] == "stopping")
+        fake_api.wait_for(
+            lambda: any(hb.body["status"] == "stopping" for hb in fake_api.heartbeats())
+        )
     finally:
         client.close()
     assert client.stop_reason is not None and "cancel" in client.stop_reason
