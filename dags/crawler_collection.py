@@ -4,6 +4,8 @@ pointed at the bundled sample site). Override the config from the UI form or wit
 
 from __future__ import annotations
 
+# airflow: this file defines a DAG (the dag-processor's safe mode looks for both words).
+
 from heartbeat_operator.dag_factory import collection_dag
 
 SAMPLE_SITE = "http://host.docker.internal:8088"

@@ -4,6 +4,8 @@ The default runs the bundled controllable test image for a few steps; trigger it
 
 from __future__ import annotations
 
+# airflow: this file defines a DAG (the dag-processor's safe mode looks for both words).
+
 from heartbeat_operator.dag_factory import collection_dag
 from heartbeat_operator.settings import Timeouts
 

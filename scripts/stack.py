@@ -100,7 +100,7 @@ def stack_env() -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
-            "AIRFLOW__TRIGGERER__DEFAULT_CAPACITY": "200",
+            "AIRFLOW__TRIGGERER__CAPACITY": "200",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         }
     )
