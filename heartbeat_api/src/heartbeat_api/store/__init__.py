@@ -39,6 +39,7 @@ from heartbeat_api.records import (
     execution_from_reply,
     text,
 )
+from heartbeat_api.store._batch import ScriptBatcher
 from heartbeat_api.store._lua import CANCEL, COMPLETE, FINALIZE, HEARTBEAT, LUA_PRELUDE, REGISTER
 
 logger = logging.getLogger("heartbeat_api.state")
@@ -68,7 +69,7 @@ class ExecutionStore:
         self._global_maxlen = int(global_stream_maxlen)
         self._prefix = prefix
         self._register = redis.register_script(LUA_PRELUDE + REGISTER)
-        self._heartbeat = redis.register_script(LUA_PRELUDE + HEARTBEAT)
+        self._heartbeat = ScriptBatcher(redis, redis.register_script(LUA_PRELUDE + HEARTBEAT))
         self._complete = redis.register_script(LUA_PRELUDE + COMPLETE)
         self._finalize = redis.register_script(LUA_PRELUDE + FINALIZE)
         self._cancel = redis.register_script(LUA_PRELUDE + CANCEL)
@@ -137,8 +138,8 @@ class ExecutionStore:
     ) -> bool:
         """Records one beat (pending becomes running); returns whether cancel was requested."""
         reply = await self._heartbeat(
-            keys=self._keys(execution_id),
-            args=self._args(
+            self._keys(execution_id),
+            self._args(
                 execution_id,
                 container_name or "",
                 status,
