@@ -35,6 +35,7 @@ API_PORT = int(os.environ.get("HEARTBEAT_API_PORT", "8000"))
 AIRFLOW_PORT = int(os.environ.get("AIRFLOW_PORT", "8080"))
 SITE_PORT = int(os.environ.get("SAMPLE_SITE_PORT", "8088"))
 REDIS_DB = 2
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 SSH_PORT = int(os.environ.get("SSH_PORT", "2222"))
 
 COMPONENTS = (
@@ -82,6 +83,14 @@ def stack_env() -> dict[str, str]:
             "HEARTBEAT_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "AIRFLOW_HOME": str(AIRFLOW_HOME),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            # The end-to-end tests' DAGs are a bundle of their own, paused until a test
+            # unpauses them.
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps([
+                {"name": "dags-folder", "classpath": LOCAL_BUNDLE,
+                 "kwargs": {"path": str(ROOT / "dags")}},
+                {"name": "e2e-tests", "classpath": LOCAL_BUNDLE,
+                 "kwargs": {"path": str(ROOT / "tests" / "e2e" / "dags")}},
+            ]),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "4",

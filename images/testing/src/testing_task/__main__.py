@@ -3,6 +3,7 @@
 Keys (all optional):
   steps (5), step_seconds (0.5)    progress steps and their duration
   fail_at                          raise at this step (the SDK reports the failure)
+  fail_on_tries ([])               raise at the first step on these Airflow tries
   hang_at                          stop heartbeats at this step and sleep forever
   ignore_sigterm (false)           keep running through SIGTERM
   completion ("api")               "api": report through the SDK; "file": only write
@@ -31,8 +32,10 @@ def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
     for step in range(1, steps + 1):
         if client.should_stop() and not spec.get("ignore_sigterm"):
             break
-        if spec.get("fail_at") == step:
-            raise RuntimeError(f"failing at step {step} as configured")
+        try_number = int(os.environ.get("TASK_TRY_NUMBER", "1"))
+        if spec.get("fail_at") == step or (step == 1 and try_number in spec.get(
+                "fail_on_tries", [])):
+            raise RuntimeError(f"failing at step {step} (try {try_number}) as configured")
         if spec.get("hang_at") == step:
             client.stop()
             while True:

@@ -20,6 +20,7 @@ def collection_dag(
     description: str,
     tags: list[str] | None = None,
     retries: int = 1,
+    retry_delay: float = 10.0,
     execution_timeout: timedelta | None = timedelta(hours=2),
     **operator_kwargs: Any,
 ) -> DAG:
@@ -41,7 +42,7 @@ def collection_dag(
                 description="The task config (DESIGN.md, Contract 2); validated before launch.",
             )
         },
-        default_args={"retries": retries, "retry_delay": timedelta(seconds=10)},
+        default_args={"retries": retries, "retry_delay": timedelta(seconds=retry_delay)},
     ) as dag:
         HeartbeatDockerOperator(
             task_id="collect",

@@ -112,6 +112,7 @@ class HeartbeatDockerOperator(BaseOperator):
         secrets = {name: secret_from_connection(spec)
                    for name, spec in self.container.env_from_connections.items()}
         ti = context["ti"]
+        secrets["TASK_TRY_NUMBER"] = str(ti.try_number)
         dag_id, task_id, run_id = ti.dag_id, ti.task_id, ti.run_id
         map_index = getattr(ti, "map_index", -1)
         execution_id = str(uuid.uuid4())

@@ -1,0 +1,167 @@
+"""The operator and trigger through a real Airflow, each run triggered through the
+REST API as a user would (issue: deferrable operator and trigger, end to end)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import docker
+import docker.errors
+import paramiko
+import pytest
+from conftest import HeartbeatApi, custom_config, remote_exists, stack, wait_until
+
+from airflow_rest import AirflowRest
+
+pytestmark = pytest.mark.e2e
+
+DAG = "e2e_custom"
+
+
+def start(airflow: AirflowRest, heartbeat_api: HeartbeatApi, dag_id: str = DAG,
+          **custom: Any) -> tuple[str, str]:
+    """Trigger a run and wait until its container is running and beating."""
+    run_id = airflow.trigger(dag_id, custom_config(**custom))
+    airflow.wait_for_task_state(dag_id, run_id, {"deferred"}, timeout=120)
+    execution_id = airflow.xcom(dag_id, run_id, key="execution_id")
+    wait_until("first heartbeat", lambda: (heartbeat_api.status(execution_id) or {}).get(
+        "status") == "running", 60)
+    return run_id, execution_id
+
+
+def container_gone(engine: docker.DockerClient, name: str) -> bool:
+    try:
+        engine.containers.get(name)
+    except docker.errors.NotFound:
+        return True
+    return False
+
+
+def test_run_completes_with_result_in_xcom(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
+) -> None:
+    run_id = airflow.trigger(DAG, custom_config(steps=4, step_seconds=0.2,
+                                                result={"records": 42}))
+    run = airflow.wait_for_run(DAG, run_id)
+    assert run["state"] == "success"
+    result = airflow.xcom(DAG, run_id)
+    assert result["steps_done"] == 4 and result["records"] == 42
+    execution_id = airflow.xcom(DAG, run_id, key="execution_id")
+    status = heartbeat_api.status(execution_id)
+    assert status is not None and status["status"] == "completed"
+    assert status["result_data"] == result
+    # Outputs stay on the execution host; the config and the container are gone.
+    assert remote_exists(sftp, f"/tmp/task_outputs/{execution_id}/_completion.json")
+    assert not remote_exists(sftp, f"/tmp/task_configs/{execution_id}")
+    assert container_gone(docker_engine, f"task-{execution_id}")
+
+
+def test_killed_container_is_lost_within_the_heartbeat_timeout(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+) -> None:
+    run_id, execution_id = start(airflow, heartbeat_api, steps=600, step_seconds=0.5)
+    docker_engine.containers.get(f"task-{execution_id}").kill()
+    killed_at = time.time()
+    ti = airflow.wait_for_task_state(DAG, run_id, {"failed"}, timeout=90)
+    assert ti["state"] == "failed"
+    status = heartbeat_api.status(execution_id)
+    assert status is not None and status["status"] == "lost"
+    assert "exit code 137" in status["error_message"]
+    # Default heartbeat_timeout is 30 s: lost must be declared within 30 + 10 s.
+    assert status["finished_at"] - killed_at <= 40
+    log = airflow.task_log(DAG, run_id, ti["try_number"])
+    assert "lost" in log
+
+
+def test_marking_the_deferred_task_failed_stops_the_container(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+) -> None:
+    run_id, execution_id = start(airflow, heartbeat_api, steps=600, step_seconds=0.5)
+    airflow.set_task_state(DAG, run_id, "failed")
+    marked_at = time.monotonic()
+    wait_until("container removed", lambda: container_gone(
+        docker_engine, f"task-{execution_id}"), 30)
+    assert time.monotonic() - marked_at <= 30
+    status = wait_until("final state", lambda: (s := heartbeat_api.status(execution_id))
+                        and s["status"] != "running" and s, 10)
+    assert status["status"] == "cancelled"
+    # The task itself stopped on SIGTERM and reported its partial result.
+    assert 0 < status["result_data"]["steps_done"] < 600
+
+
+def test_run_survives_a_triggerer_restart(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi,
+) -> None:
+    run_id, execution_id = start(airflow, heartbeat_api, steps=30, step_seconds=0.5)
+    stack("restart", "airflow-triggerer")
+    run = airflow.wait_for_run(DAG, run_id, timeout=180)
+    assert run["state"] == "success"
+    assert airflow.xcom(DAG, run_id)["steps_done"] == 30
+
+
+def test_run_survives_the_heartbeat_api_down_for_20s(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi,
+) -> None:
+    run_id, execution_id = start(airflow, heartbeat_api, steps=60, step_seconds=0.5)
+    stack("stop", "heartbeat-api")
+    try:
+        time.sleep(20)  # the outage itself is the scenario
+    finally:
+        stack("start", "heartbeat-api")
+    run = airflow.wait_for_run(DAG, run_id, timeout=180)
+    assert run["state"] == "success"
+    assert airflow.xcom(DAG, run_id)["steps_done"] == 60
+
+
+def test_invalid_config_fails_naming_the_field_and_leaves_nothing(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
+) -> None:
+    before_configs = set(sftp.listdir("/tmp/task_configs")) if remote_exists(
+        sftp, "/tmp/task_configs") else set()
+    before_containers = {c.name for c in docker_engine.containers.list(all=True)}
+    conf = custom_config(steps=1)
+    conf["config"]["storage_config"] = {"output_pth": "/app/output"}
+    run_id = airflow.trigger(DAG, conf)
+    run = airflow.wait_for_run(DAG, run_id)
+    assert run["state"] == "failed"
+    ti = airflow.task_instance(DAG, run_id)
+    log = airflow.task_log(DAG, run_id, ti["try_number"])
+    assert "storage_config.output_pth" in log
+    after_configs = set(sftp.listdir("/tmp/task_configs")) if remote_exists(
+        sftp, "/tmp/task_configs") else set()
+    assert after_configs == before_configs
+    assert {c.name for c in docker_engine.containers.list(all=True)} == before_containers
+    with pytest.raises(Exception, match="404|execution_id"):
+        airflow.xcom(DAG, run_id, key="execution_id")
+
+
+def test_retry_succeeds_and_leaves_no_container_of_the_failed_try(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+) -> None:
+    run_id = airflow.trigger("e2e_retry", custom_config(steps=2, step_seconds=0.2,
+                                                        fail_on_tries=[1]))
+    run = airflow.wait_for_run("e2e_retry", run_id, timeout=240)
+    assert run["state"] == "success"
+    ti = airflow.task_instance("e2e_retry", run_id)
+    assert ti["try_number"] == 2
+    left = docker_engine.containers.list(
+        all=True, filters={"label": ["heartbeat.dag_id=e2e_retry", f"heartbeat.run_id={run_id}"]})
+    assert left == []
+    first_log = airflow.task_log("e2e_retry", run_id, 1)
+    assert "try 1" in first_log and "failing at step 1" in first_log
+
+
+def test_result_recovered_from_completion_file_when_the_api_never_heard(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi,
+) -> None:
+    run_id = airflow.trigger(DAG, custom_config(steps=2, step_seconds=0.2, completion="file",
+                                                result={"from": "file"}))
+    run = airflow.wait_for_run(DAG, run_id, timeout=180)
+    assert run["state"] == "success"
+    result = airflow.xcom(DAG, run_id)
+    assert result == {"steps_done": 2, "steps_total": 2, "from": "file"}
+    status = heartbeat_api.status(airflow.xcom(DAG, run_id, key="execution_id"))
+    assert status is not None and status["status"] == "completed"
