@@ -22,7 +22,9 @@ ROBOTS = "User-agent: *\nDisallow: /private/\n"
 
 
 def _page(title: str, body: str, head: str = "") -> str:
-    return f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+    return (
+        f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+    )
 
 
 def _jsonld_detail(p: dict[str, Any]) -> str:
@@ -40,7 +42,11 @@ def _jsonld_detail(p: dict[str, Any]) -> str:
             "availability": "https://schema.org/InStock",
         },
     }
-    breadcrumbs = {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}
+    breadcrumbs = {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [],
+    }
     head = (
         f'<script type="application/ld+json">{json.dumps(breadcrumbs)}</script>'
         f'<script type="application/ld+json">{json.dumps(data)}</script>'
@@ -59,7 +65,8 @@ def _microdata_detail(p: dict[str, Any]) -> str:
         f'<p itemprop="description">The {p["name"]}, sturdy.</p>'
         f'<meta itemprop="category" content="{p["category"]}">'
         '<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
-        f'<span class="price">€<span itemprop="price" content="{p["price"]}">{p["price"]}</span></span>'
+        f'<span class="price">€<span itemprop="price" content="{p["price"]}">'
+        f"{p['price']}</span></span>"
         '<link itemprop="availability" href="https://schema.org/OutOfStock">out of stock'
         "</div></div>"
     )
@@ -109,6 +116,7 @@ class Site:
     slow_seconds: float = 2.0
     served: threading.Event = field(default_factory=threading.Event)
     serve_limit: int = 10**9
+    closing: bool = False
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -171,7 +179,9 @@ def _app(site: Site) -> web.Application:
         return html(_page("Landing", '<h1 class="title">Landed</h1>'))
 
     async def slow(_: web.Request) -> web.Response:
-        await asyncio.sleep(site.slow_seconds)
+        deadline = time.monotonic() + site.slow_seconds
+        while time.monotonic() < deadline and not site.closing:  # ends early at teardown
+            await asyncio.sleep(0.02)
         return html(_page("Slow", '<h1 class="title">Slow</h1>'))
 
     async def pdf(_: web.Request) -> web.Response:
@@ -242,6 +252,7 @@ def site() -> Iterator[Site]:
     try:
         yield state
     finally:
+        state.closing = True
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
 
