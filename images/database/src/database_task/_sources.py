@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from database_task._endpoints import Endpoint
+from database_task._mysql_wire import raw_rows
 from database_task._plan import TablePlan
 from database_task._state import Watermark
 from database_task._types import convert_rows
@@ -172,3 +173,67 @@ def pg_copy_batches(
                 chunk = []
         if chunk:
             yield Batch(count=len(chunk), payload=b"".join(chunk))
+
+
+def _mysql_copy_text_expr(q: str, kind_name: str | None) -> str:
+    r"""A MySQL expression rendering column ``q`` as one field of PostgreSQL's COPY
+    text format: ``\N`` for NULL, backslash escapes in strings, ``\\x..`` for bytes."""
+    null = "'\\\\N'"
+    if kind_name == "bool":
+        return f"IF({q} IS NULL, {null}, IF({q}, 't', 'f'))"
+    if kind_name == "bytes":
+        return f"IFNULL(CONCAT('\\\\\\\\x', HEX({q})), {null})"
+    if kind_name in ("varchar", "char", "text", "json"):
+        escaped = f"CONVERT({q} USING utf8mb4)"
+        for raw, escape in (
+            ("\\\\", "\\\\\\\\"),
+            ("\\t", "\\\\t"),
+            ("\\n", "\\\\n"),
+            ("\\r", "\\\\r"),
+        ):
+            escaped = f"REPLACE({escaped}, '{raw}', '{escape}')"
+        return f"IFNULL({escaped}, {null})"
+    if kind_name == "timestamptz":
+        return f"IFNULL(CONCAT(CAST({q} AS CHAR), '+00'), {null})"
+    return f"IFNULL(CAST({q} AS CHAR), {null})"
+
+
+def mysql_copy_text_batches(conn: Any, query: SourceQuery, batch_size: int) -> Iterator[Batch]:
+    """Batches of PostgreSQL COPY text lines formatted by the MySQL server itself: one
+    value per row crosses the wire and Python never parses a column."""
+    import pymysql.cursors
+
+    q = query.endpoint.quote
+    fields = [
+        _mysql_copy_text_expr(q(c.name), c.kind.name if c.kind else None)
+        for c in query.plan.columns
+    ]
+    line = f"CAST(CONCAT_WS('\\t', {', '.join(fields)}) AS BINARY)"
+    marks = ", ".join(q(c) for c in query.mark_columns) if query.incremental else ""
+    where, params = query.where()
+    order = query.order() if query.incremental else ""
+    sql = f"SELECT {line}{', ' + marks if marks else ''} FROM {query.table}{where}{order}"
+    with conn.cursor() as cur:
+        # The escapes above are written for backslash-escaping string literals.
+        cur.execute("SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')")
+    cur = conn.cursor(pymysql.cursors.SSCursor)
+    try:
+        cur.execute(sql, params)
+        lines: list[bytes] = []
+        row: list[bytes | None] = []
+        for row in raw_rows(cur):
+            lines.append(row[0] or b"")
+            if len(lines) >= batch_size:
+                yield _text_batch(lines, row, bool(marks))
+                lines = []
+        if lines:
+            yield _text_batch(lines, row, bool(marks))
+    finally:
+        cur.close()
+
+
+def _text_batch(lines: list[bytes], last_row: list[bytes | None], marked: bool) -> Batch:
+    # The watermark stays in MySQL's own text form: it is only ever compared with the
+    # same MySQL columns again, and MySQL reads its own literals exactly.
+    last = Watermark(tuple((v or b"").decode() for v in last_row[1:])) if marked else None
+    return Batch(count=len(lines), payload=b"\n".join(lines) + b"\n", last=last)

@@ -20,6 +20,7 @@ from database_task._sources import (
     begin_snapshot,
     end_snapshot,
     fetch_one,
+    mysql_copy_text_batches,
     pg_copy_batches,
     row_batches,
 )
@@ -49,6 +50,10 @@ def choose_path(source: Endpoint, target: Endpoint, plan: TablePlan) -> str:
         fmt = "binary" if plan.identical_types else "text"
         return f"postgresql COPY TO (FORMAT {fmt}) piped into COPY FROM"
     reader = f"{source.family} server-side cursor"
+    if source.family == "mysql" and target.family == "postgresql":
+        return (
+            "mysql server-side cursor, rows formatted as COPY text by MySQL -> postgresql COPY FROM"
+        )
     if target.family == "postgresql":
         return f"{reader} -> postgresql COPY FROM (text rows)"
     if plan.spec.mode == "incremental":
@@ -182,11 +187,12 @@ def _sync_table(
                 if target.family == "postgresql"
                 else RowsLoad(target, tconn, plan, staging)
             )
-        batches = (
-            pg_copy_batches(sconn, query, batch_size, binary)
-            if pipe
-            else row_batches(source, sconn, query, batch_size)
-        )
+        if pipe:
+            batches = pg_copy_batches(sconn, query, batch_size, binary)
+        elif source.family == "mysql" and target.family == "postgresql":
+            batches = mysql_copy_text_batches(sconn, query, batch_size)
+        else:
+            batches = row_batches(source, sconn, query, batch_size)
         counts = {"read": 0, "inserted": 0, "updated": 0, "batches": 0}
         after = before
         cancelled = False
