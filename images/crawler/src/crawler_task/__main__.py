@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-from heartbeat_client import HeartbeatClient, load_config
+from heartbeat_client import HeartbeatClient, HeartbeatError, load_config
 from task_config import ConfigError, validate_config
 
 from crawler_task._engine import Crawler
@@ -24,7 +24,11 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    client = HeartbeatClient.from_env()
+    try:
+        client = HeartbeatClient.from_env()
+    except HeartbeatError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
     try:
         with client:
             config = validate_config(load_config())
@@ -42,7 +46,7 @@ def main() -> int:
                 crawler.run()
             finally:
                 client.set_result(crawler.result())
-    except ConfigError as exc:
+    except (ConfigError, HeartbeatError) as exc:  # a bad or unreadable config file
         log.error("invalid config: %s", exc)
         return 2
     except Exception as exc:
