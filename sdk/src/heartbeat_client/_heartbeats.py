@@ -163,10 +163,11 @@ class HeartbeatLoop:
                     self._cond.wait(due - now)
                 version = self._version
                 payload = self._build_payload(version)
-            last_attempt = time.monotonic()
             result = self._post(self._url, payload, self._token, self._request_timeout)
+            # Spacing counts from the end of a send, so a slow API slows progress down too.
+            last_attempt = time.monotonic()
             retry_at = self._handle_result(result, version)
-            next_due = time.monotonic() + self._interval
+            next_due = last_attempt + self._interval
 
     def _build_payload(self, version: int) -> bytes:
         status = "stopping" if self._is_stopping() else self._status

@@ -26,15 +26,13 @@ def test_no_token_sends_no_authorization_header(fake_api: FakeApi) -> None:
     assert "Authorization" not in fake_api.requests[0].headers
 
 
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [("7", 7.0), (email.utils.formatdate(time.time() + 60, usegmt=True), 60.0)],
-)
-def test_retry_after_is_read_in_both_forms(fake_api: FakeApi, header: str, expected: float) -> None:
+@pytest.mark.parametrize("as_date", [False, True])
+def test_retry_after_is_read_in_both_forms(fake_api: FakeApi, as_date: bool) -> None:
+    header = email.utils.formatdate(time.time() + 60, usegmt=True) if as_date else "60"
     fake_api.responder = lambda _r: Reply(429, {"detail": "slow down"}, {"Retry-After": header})
     result = post_json(fake_api.url + "/x", b"{}", "tok", 5)
     assert result.status == 429 and result.retryable
-    assert result.retry_after == pytest.approx(expected, abs=2)
+    assert result.retry_after == pytest.approx(60.0, abs=2)
     assert result.body == {"detail": "slow down"}
 
 
