@@ -74,6 +74,27 @@ def swap_in(
         for col, seq in owned:
             cur.execute(f"ALTER SEQUENCE {seq} OWNED BY {q(table)}.{q(col)}")
         cur.execute(f"DROP TABLE {q(old)}")
+        # Copied rows carry their own ids: move each sequence past them, as a restore
+        # would, so the next default does not collide.
+        for col, seq in owned:
+            cur.execute(
+                f"SELECT setval(%s, COALESCE(max({q(col)}), 1), max({q(col)}) IS NOT NULL) "
+                f"FROM {q(table)}",
+                (seq,),
+            )
+        # Indexes were named after the staging table; give them the usual names back.
+        _, staging_name = split_name(staging)
+        cur.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass",
+            (q(table),),
+        )
+        for (index_name,) in cur.fetchall():
+            if index_name.startswith(staging_name):
+                renamed = table_name + index_name[len(staging_name) :]
+                schema, _ = split_name(table)
+                qualified = f"{schema}.{index_name}" if schema else index_name
+                cur.execute(f"ALTER INDEX {q(qualified)} RENAME TO {q(renamed)}")
         before_commit(cur)
         conn.commit()
     elif target.family == "mysql":

@@ -66,7 +66,8 @@ def kind_of(coltype: Any, family: str, json_column: bool = False) -> Kind | None
         return None if coltype.timezone else Kind("time")
     if isinstance(coltype, sa.Uuid):
         return Kind("uuid")
-    if isinstance(coltype, (sa.LargeBinary, sa.BINARY, sa.VARBINARY)):
+    # BLOB, BYTEA, VARBINARY...; MySQL's TINY/MEDIUM/LONGBLOB share only this base.
+    if isinstance(coltype, sa.types._Binary):
         return Kind("bytes")
     if isinstance(coltype, (sa.Enum,)) or cls == "SET":
         return None
