@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from hbapi_helpers import ADMIN, SECRET, snapshot
-from redis.asyncio import Redis
-
 from heartbeat_api.auth import execution_token
+from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
 

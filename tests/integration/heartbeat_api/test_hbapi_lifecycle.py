@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from hbapi_helpers import ADMIN, SECRET
-from redis.asyncio import Redis
-
 from heartbeat_api.auth import execution_token
+from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ from typing import Any
 import aiohttp
 import pytest
 from hbapi_helpers import ApiServer
+from heartbeat_api.auth import execution_token
 from redis.asyncio import Redis
 
 from heartbeat_api import ExecutionStore
-from heartbeat_api.auth import execution_token
 
 pytestmark = pytest.mark.integration
 
