@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from database_task import sync
 from dbsync_sides import Side
 from task_config.database import DatabaseConfig
-
-from database_task import sync
 
 FAMILIES = ("pg", "my", "lite")
 _counter = itertools.count()

@@ -64,8 +64,10 @@ class Side:
             cur = conn.cursor()
             if many:
                 cur.executemany(sql, params)
+            elif params is None:
+                cur.execute(sql)
             else:
-                cur.execute(sql, params or ())
+                cur.execute(sql, params)
         finally:
             conn.close()
 
@@ -75,7 +77,7 @@ class Side:
         conn = self.connect()
         try:
             cur = conn.cursor()
-            cur.execute(sql, params or ())
+            cur.execute(sql) if params is None else cur.execute(sql, params)
             return [tuple(r) for r in cur.fetchall()]
         finally:
             conn.close()
