@@ -96,7 +96,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 
 
 def start_container(
-    api: httpx.Client, config: dict[str, Any], work: Path
+    api: httpx.Client, config: dict[str, Any], work: Path, image: str = IMAGE
 ) -> tuple[str, str, Path, subprocess.Popen[bytes]]:
     answer = api.post("/api/v1/monitoring/executions", json={})
     assert answer.status_code == 201, answer.text
@@ -112,7 +112,7 @@ def start_container(
         "-v", f"{config_file}:/app/config.json:ro", "-v", f"{out}:/app/output",
         "-e", f"TASK_EXECUTION_ID={execution_id}", "-e", f"HOSTNAME={name}",
         "-e", f"API_BASE_URL={api.base_url}", "-e", f"HEARTBEAT_TOKEN={token}",
-        "-e", "HEARTBEAT_INTERVAL=1", IMAGE,
+        "-e", "HEARTBEAT_INTERVAL=1", image,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return execution_id, name, out, process
@@ -182,3 +182,31 @@ def test_sigterm_stops_the_container_with_a_valid_partial_file(
     result = status["result_data"]
     assert result["status"] == "cancelled" and len(records) == result["records"] >= 10
     assert result["pages_crawled"] < 1000
+
+
+def test_the_browser_image_renders_script_built_pages(
+    api: httpx.Client, site: Any, make_config: Any, tmp_path: Path
+):
+    image = "data-collection-crawler:browser"
+    if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode:
+        env = {**os.environ, "PATH": f"{Path.home()}/.local/bin:{os.environ['PATH']}"}
+        build = subprocess.run(
+            ["scripts/build_images.sh", "crawler-browser"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=1200,
+        )  # fmt: skip
+        assert build.returncode == 0, build.stderr[-2000:]
+    config = make_config(
+        target_urls=[site.url("/rendered")],
+        item_selector="div.product",
+        data_fields={"name": {"css": "h2"}, "price": {"css": ".price", "type": "float"}},
+        render=True,
+    )
+    config["storage_config"]["output_path"] = "/app/output"
+    execution_id, _, out, process = start_container(api, config, tmp_path, image)
+    logs, _ = process.communicate(timeout=120)
+
+    assert process.returncode == 0, logs.decode()[-3000:]
+    [output] = [p for p in out.iterdir() if p.suffix == ".jsonl"]
+    names = [json.loads(line)["name"] for line in output.read_text().splitlines()]
+    assert names == [f"Widget {i}" for i in range(1, 7)]
+    assert status_of(api, execution_id)["status"] == "completed"
