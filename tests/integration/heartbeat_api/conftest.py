@@ -51,7 +51,7 @@ async def client(redis: Redis, settings: Settings) -> AsyncIterator[httpx.AsyncC
             yield http
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api_server() -> Iterator[ApiServer]:
     """The real server, two workers, as a user runs it."""
     with running_api(TEST_REDIS_URL, workers=2) as server:

@@ -52,11 +52,9 @@ class ApiServer:
 def api_env(redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
     env.update(
-        HEARTBEAT_REDIS_URL=redis_url,
-        HEARTBEAT_SECRET=SECRET,
-        HEARTBEAT_ADMIN_TOKEN=ADMIN_TOKEN,
-        **extra,
+        HEARTBEAT_REDIS_URL=redis_url, HEARTBEAT_SECRET=SECRET, HEARTBEAT_ADMIN_TOKEN=ADMIN_TOKEN
     )
+    env.update(extra)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
 
