@@ -124,8 +124,16 @@ class AirflowRest:
         if isinstance(body, dict):
             content = body.get("content")
             if isinstance(content, list):
-                return "\n".join(
-                    str(item.get("event", item)) if isinstance(item, dict) else str(item)
-                    for item in content)
+                return "\n".join(_log_line(item) for item in content)
             return str(content)
         return str(body)
+
+
+def _log_line(item: Any) -> str:
+    """One structured log record as text, with the exception it carries (if any)."""
+    if not isinstance(item, dict):
+        return str(item)
+    line = str(item.get("event", ""))
+    for detail in item.get("error_detail") or []:
+        line += f"\n{detail.get('exc_type')}: {detail.get('exc_value')}"
+    return line

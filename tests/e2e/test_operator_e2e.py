@@ -25,6 +25,9 @@ def start(airflow: AirflowRest, heartbeat_api: HeartbeatApi, dag_id: str = DAG,
     run_id = airflow.trigger(dag_id, custom_config(**custom))
     airflow.wait_for_task_state(dag_id, run_id, {"deferred"}, timeout=120)
     execution_id = airflow.xcom(dag_id, run_id, key="execution_id")
+    # A trigger a triggerer has not claimed yet cannot be killed by a user action.
+    wait_until("trigger claimed by a triggerer", lambda: (airflow.task_instance(
+        dag_id, run_id).get("trigger") or {}).get("triggerer_id"), 60)
     wait_until("first heartbeat", lambda: (heartbeat_api.status(execution_id) or {}).get(
         "status") == "running", 60)
     return run_id, execution_id

@@ -24,6 +24,8 @@ from heartbeat_operator.hooks import redis_url_from_connection, tls_context
 from heartbeat_operator.settings import DockerEndpoint
 
 T = TypeVar("T")
+# Kill tasks in flight; a reference keeps them from being garbage-collected.
+_BACKGROUND: set[asyncio.Future[None]] = set()
 _TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
 
 
@@ -285,15 +287,29 @@ class HeartbeatTrigger(BaseTrigger):
 
     async def on_kill(self) -> None:
         """A user marked the deferred task failed or success, or cleared it: ask the
-        task to stop, give it the grace period, then remove the container."""
+        task to stop, give it the grace period, then remove the container.
+
+        The triggerer may cancel on_kill again on its next loop (about a second
+        later), so the work runs in a task of its own that the cancel cannot reach;
+        it bounds itself well inside the triggerer's 30 s.
+        """
         self.log.info("Stopping execution %s on the user's request", self.execution_id)
+        work = asyncio.ensure_future(self._kill())
+        _BACKGROUND.add(work)
+        work.add_done_callback(_BACKGROUND.discard)
+        await asyncio.shield(work)
+
+    async def _kill(self) -> None:
         try:
             store = await self._store()
             await asyncio.wait_for(self._stop_container(store), self.stop_grace_seconds + 10)
             docker = await self._docker()
             await asyncio.wait_for(docker.remove(self.container_name), 5)
+            self.log.info("Container %s stopped and removed", self.container_name)
             await store.finalize(self.execution_id, "cancelled",
                                  error_message="stopped from Airflow", reason="on_kill")
+        except Exception as exc:  # noqa: BLE001 - nobody awaits this task's result
+            self.log.error("Stopping %s failed: %s", self.container_name, exc)
         finally:
             await self._close()
 
