@@ -7,9 +7,8 @@ import json
 import os
 import sys
 
-from task_config.database import DatabaseConfig
-
 from database_task import sync
+from task_config.database import DatabaseConfig
 
 if __name__ == "__main__":
     config = DatabaseConfig.model_validate(json.loads(sys.argv[1]))

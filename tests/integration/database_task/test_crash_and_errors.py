@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Runner
+from database_task import STATE_TABLE, SyncError, sync
 from dbsync_sides import PLAIN_DDL, Side, plain_rows
 from task_config.database import DatabaseConfig
-
-from database_task import STATE_TABLE, SyncError, sync
 
 pytestmark = pytest.mark.integration
 
