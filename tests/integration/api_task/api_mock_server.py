@@ -38,7 +38,9 @@ class Seen:
 @dataclass
 class MockApi:
     records: list[dict[str, Any]] = field(
-        default_factory=lambda: [{"id": i, "updated_at": i, "name": f"item {i}"} for i in range(1, 251)]
+        default_factory=lambda: [
+            {"id": i, "updated_at": i, "name": f"item {i}"} for i in range(1, 251)
+        ]
     )
     page_size: int = 100
     auth: str = "none"  # none | bearer | api_key_header | api_key_query | basic | oauth2
@@ -109,8 +111,12 @@ class MockApi:
             return web.Response(body=b'{"data": [{"id": 1}, ', content_type="application/json")
         if isinstance(fault, tuple):
             _, form, seconds = fault
-            value = str(seconds) if form == "seconds" else formatdate(time.time() + seconds, usegmt=True)
-            return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": value})
+            if form == "seconds":
+                value = str(seconds)
+            else:
+                value = formatdate(time.time() + seconds, usegmt=True)
+            headers = {"Retry-After": value}
+            return web.json_response({"error": "slow down"}, status=429, headers=headers)
         return web.json_response({"error": f"injected {fault}"}, status=int(fault))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -132,7 +138,8 @@ class MockApi:
         if kind == "page":
             return web.json_response({"data": chunk, "page": page})
         if kind == "offset":
-            offset, limit = int(request.query.get("offset", 0)), int(request.query.get("limit", size))
+            offset = int(request.query.get("offset", 0))
+            limit = int(request.query.get("limit", size))
             return web.json_response({"data": records[offset : offset + limit]})
         if kind == "cursor":
             body: dict[str, Any] = {"data": chunk, "meta": {}}
@@ -141,18 +148,21 @@ class MockApi:
             return web.json_response(body)
         if kind == "nexturl":
             more = start + size < len(records)
-            return web.json_response({"items": chunk, "next": f"nexturl?p={page + 1}" if more else None})
+            following = f"nexturl?p={page + 1}" if more else None
+            return web.json_response({"items": chunk, "next": following})
         if kind == "link":
             headers = {}
             if start + size < len(records):
                 query = f"p={page + 1}"
                 if "api_key" in request.query:  # some APIs echo the key into their links
                     query += f"&api_key={request.query['api_key']}"
-                headers["Link"] = f'</items/link?{query}>; rel="next", </items/link?p=1>; rel="first"'
-            return web.Response(body=orjson.dumps(chunk), content_type="application/json", headers=headers)
+                links = f'</items/link?{query}>; rel="next", </items/link?p=1>; rel="first"'
+                headers["Link"] = links
+            body_bytes = orjson.dumps(chunk)
+            return web.Response(body=body_bytes, content_type="application/json", headers=headers)
         if kind == "single":
             return web.json_response({"status": "ok", "count": len(records)})
-        raise web.HTTPNotFound(text='{"error": "no such endpoint"}', content_type="application/json")
+        return web.json_response({"error": "no such endpoint"}, status=404)
 
     def _page_number(self, kind: str, request: web.Request) -> int:
         if kind == "page":
@@ -174,7 +184,7 @@ class MockApi:
 
 
 async def serve(api: MockApi) -> web.AppRunner:
-    runner = web.AppRunner(api.app(), access_log=None)
+    runner = web.AppRunner(api.app(), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -50,9 +50,7 @@ def read_output(out_dir: Path, result: dict[str, Any]) -> list[Any]:
     return records
 
 
-def assert_no_secrets(
-    caplog: pytest.LogCaptureFixture, out_dir: Path, *texts: object
-) -> None:
+def assert_no_secrets(caplog: pytest.LogCaptureFixture, out_dir: Path, *texts: object) -> None:
     """No secret in any log line (message and traceback), output file or given text."""
     haystacks = [r.getMessage() for r in caplog.records]
     haystacks += [caplog.text]
@@ -61,3 +59,16 @@ def assert_no_secrets(
     for secret in SECRETS:
         for text in haystacks:
             assert secret not in text
+
+
+class Progress:
+    """Records what the collector reports, as the SDK would receive it."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, status: str, progress: dict[str, Any]) -> None:
+        self.reports.append((status, dict(progress)))
+
+    def stages(self) -> set[str]:
+        return {p.get("stage", "") for _, p in self.reports}

@@ -3,10 +3,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from api_mock_server import MockApi, serve
+from api_task_helpers import Progress
 
 
 @pytest.fixture
@@ -17,19 +17,6 @@ async def mock_api() -> AsyncIterator[MockApi]:
         yield api
     finally:
         await runner.cleanup()
-
-
-class Progress:
-    """Records what the collector reports, as the SDK would receive it."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, status: str, progress: dict[str, Any]) -> None:
-        self.reports.append((status, dict(progress)))
-
-    def stages(self) -> set[str]:
-        return {p.get("stage", "") for _, p in self.reports}
 
 
 @pytest.fixture

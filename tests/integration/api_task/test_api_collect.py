@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 from api_mock_server import MockApi
-from conftest import Progress
-from helpers import SECRET_ENV, assert_no_secrets, config, read_output
-
 from api_task import CollectionError, collect_async
+from api_task_helpers import SECRET_ENV, Progress, assert_no_secrets, config, read_output
 
 pytestmark = pytest.mark.integration
 
@@ -82,14 +80,30 @@ async def test_max_records_stops_mid_page(
     [
         ("bearer", {"type": "bearer", "token_env": "API_TOKEN"}),
         ("api_key_header", {"type": "api_key", "key_env": "API_KEY"}),
-        ("api_key_query", {"type": "api_key", "key_env": "API_KEY", "name": "api_key",
-                           "location": "query"}),
+        (
+            "api_key_query",
+            {"type": "api_key", "key_env": "API_KEY", "name": "api_key", "location": "query"},
+        ),
         ("basic", {"type": "basic", "username": "collector", "password_env": "API_PASSWORD"}),
-        ("oauth2", {"type": "oauth2_client_credentials", "token_url": "TOKEN_URL",
-                    "client_id": "client-77", "client_secret_env": "OAUTH_CLIENT_SECRET"}),
-        ("oauth2", {"type": "oauth2_client_credentials", "token_url": "TOKEN_URL",
-                    "client_id": "client-77", "client_secret_env": "OAUTH_CLIENT_SECRET",
-                    "client_auth": "body"}),
+        (
+            "oauth2",
+            {
+                "type": "oauth2_client_credentials",
+                "token_url": "TOKEN_URL",
+                "client_id": "client-77",
+                "client_secret_env": "OAUTH_CLIENT_SECRET",
+            },
+        ),
+        (
+            "oauth2",
+            {
+                "type": "oauth2_client_credentials",
+                "token_url": "TOKEN_URL",
+                "client_id": "client-77",
+                "client_secret_env": "OAUTH_CLIENT_SECRET",
+                "client_auth": "body",
+            },
+        ),
     ],
 )
 async def test_each_auth_kind_is_accepted_and_never_leaks(
@@ -145,7 +159,10 @@ async def test_stop_request_ends_with_a_valid_partial_json_file(
 ) -> None:
     mock_api.records = [{"id": i, "updated_at": i} for i in range(1, 5001)]
     cfg = config(
-        mock_api, out_dir, pagination="page", output_format="json",
+        mock_api,
+        out_dir,
+        pagination="page",
+        output_format="json",
         rate_limit={"requests_per_second": 20},
     )
 

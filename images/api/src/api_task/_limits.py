@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -19,10 +19,17 @@ class TokenBucket:
     every sleep because a timer may fire a little early.
     """
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.rate = rate
         self.burst = float(burst)
         self._clock = clock
+        self._sleep = sleep
         self._tokens = float(burst)
         self._stamp = clock()
         self._not_before = 0.0
@@ -44,12 +51,13 @@ class TokenBucket:
                 now = self._clock()
                 self._refill(now)
                 delay = max(self._not_before - now, (1.0 - self._tokens) / self.rate)
-                if delay <= 0:
+                # The nanosecond tolerance stops float rounding from looping forever.
+                if delay <= 1e-9:
                     self._tokens -= 1.0
                     return waited
                 on_wait("rate_limited", delay)
-                await asyncio.sleep(delay)
-                waited += delay
+                await self._sleep(delay)
+                waited += self._clock() - now
 
 
 class Unlimited:
