@@ -8,7 +8,7 @@ from email.utils import formatdate
 import pytest
 from crawler_task import normalize_url
 from crawler_task._fetch import MAX_RETRY_AFTER, backoff_seconds, retry_after_seconds
-from crawler_task._urls import dedupe_key, host_of
+from crawler_task._urls import LinkResolver, dedupe_key, host_of, origin_of
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,26 @@ def test_backoff_grows_with_jitter_and_a_cap():
     third = [backoff_seconds(2, 0.5) for _ in range(200)]
     assert 1.0 <= min(third) and max(third) <= 3.0
     assert max(backoff_seconds(30, 0.5) for _ in range(50)) <= 45.0
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/p/1.html", "/p/../q", "/P/a b", "//cdn.example/x", "http://S.example:80/x",
+        "https://s.example:8443/x?a=1#f", "rel/x", "../up", "?q=1", "#top", "", "/.hidden",
+        "http://s.example/a/./b", "http://s.example", "mailto:x@y.z", "/x?a=[1]",
+        "http://s.example:443/", "https://s.example:443/y",
+    ],
+)  # fmt: skip
+def test_link_resolver_agrees_with_urljoin_then_normalize(href: str):
+    base = "http://s.example:8000/dir/page.html"
+    assert LinkResolver(base).resolve(href) == normalize_url(href, base)
+    absolute = normalize_url(href, base)
+    if absolute is not None:  # a normalised URL is a fixed point
+        assert normalize_url(absolute) == absolute
+
+
+def test_host_and_origin_of_normalised_urls():
+    assert host_of("http://s.example:8080/a/b?c=//d") == "s.example:8080"
+    assert host_of("https://[::1]/") == "[::1]"
+    assert origin_of("https://s.example/a//b") == "https://s.example"

@@ -16,7 +16,7 @@ from task_config.crawler import PAGE_URL_KEY, CrawlerConfig, FieldExtractor
 
 from crawler_task import _schemaorg
 from crawler_task._fetch import Page
-from crawler_task._urls import normalize_url
+from crawler_task._urls import LinkResolver, normalize_url
 
 _NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
 Scope = LexborHTMLParser | LexborNode
@@ -246,8 +246,9 @@ class Extractor:
         else:
             hrefs = [a.attributes.get("href") or "" for a in tree.css("a[href]")]
         urls = []
+        resolver = LinkResolver(base)
         for href in hrefs:
-            url = normalize_url(href, base)
+            url = resolver.resolve(href)
             if url is not None and (self._link_pattern is None or self._link_pattern.search(url)):
                 urls.append(url)
         return urls

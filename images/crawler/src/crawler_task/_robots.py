@@ -37,32 +37,33 @@ class RobotsCache:
         self.gates = gates
         self.user_agent = user_agent
         self.unavailable = 0
-        self._parsers: dict[str, RobotFileParser] = {}
-        self._loading: dict[str, asyncio.Task[RobotFileParser]] = {}
+        self._parsers: dict[str, tuple[RobotFileParser, str]] = {}
+        self._loading: dict[str, asyncio.Future[tuple[RobotFileParser, str]]] = {}
 
     async def allowed(self, url: str) -> bool:
         origin = origin_of(url)
-        parser = self._parsers.get(origin)
-        if parser is None:
+        known = self._parsers.get(origin)
+        if known is None:
             task = self._loading.get(origin)
             if task is None:
                 task = self._loading[origin] = asyncio.ensure_future(self._load(origin))
             # Shielded: one waiter being cancelled must not cancel the shared load.
-            parser = await asyncio.shield(task)
-        return parser.can_fetch(_agent_token(parser, self.user_agent), url)
+            known = await asyncio.shield(task)
+        parser, agent = known
+        return parser.can_fetch(agent, url)
 
     def close(self) -> None:
         for task in self._loading.values():
             task.cancel()
 
-    async def _load(self, origin: str) -> RobotFileParser:
+    async def _load(self, origin: str) -> tuple[RobotFileParser, str]:
         status, text = await self.fetcher.fetch_text(f"{origin}/robots.txt")
         parser = RobotFileParser(f"{origin}/robots.txt")
         if 200 <= status < 300:
             parser.parse(text.splitlines())
             delay = parser.crawl_delay(_agent_token(parser, self.user_agent))
             if delay is not None:
-                gate = self.gates.for_host(host_of(origin + "/"))
+                gate = self.gates.for_host(host_of(origin))
                 gate.delay = max(gate.delay, min(float(delay), MAX_CRAWL_DELAY))
         elif 400 <= status < 500 and status != 429:
             parser.allow_all = True  # type: ignore[attr-defined]  # RFC 9309: no robots.txt, no restrictions
@@ -72,5 +73,5 @@ class RobotsCache:
             self.unavailable += 1
             parser.disallow_all = True  # type: ignore[attr-defined]
         parser.modified()
-        self._parsers[origin] = parser
-        return parser
+        known = self._parsers[origin] = (parser, _agent_token(parser, self.user_agent))
+        return known

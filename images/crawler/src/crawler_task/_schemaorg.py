@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -180,9 +181,14 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+@lru_cache(maxsize=1024)
+def _paths(field: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*FIELD_PATHS.get(field, ()), _camel(field), field)))
+
+
 def lookup(item: dict[str, Any], field: str) -> Any:
     """The value of a named field in a schema.org item, or None."""
-    for path in (*FIELD_PATHS.get(field, ()), _camel(field), field):
+    for path in _paths(field):
         value = _simplify(_resolve(item, path))
         if value is not None and value != "":
             return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -10,6 +11,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # and unreserved, plus "%" so existing escapes survive).
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _SAFE_QUERY = _SAFE_PATH + "?"
+# An absolute URL that normalisation would leave as it is (lower-case host, no
+# default port, no fragment, nothing to escape); checked before the full work
+# because most links on a site already look like this.
+_ALREADY_NORMAL = re.compile(
+    r"https?://[a-z0-9.-]+(?::(?!80/|443/)[0-9]{1,5})?/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*"
+    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*)?"
+)
 
 
 def normalize_url(url: str, base: str | None = None) -> str | None:
@@ -19,6 +27,8 @@ def normalize_url(url: str, base: str | None = None) -> str | None:
     Lower-case scheme and host, default port dropped, dot segments resolved,
     fragment dropped, empty path made "/", unsafe characters percent-encoded.
     """
+    if base is None and _ALREADY_NORMAL.fullmatch(url) and "/." not in url:
+        return url
     try:
         absolute = urljoin(base, url.strip()) if base else url.strip()
         parts = urlsplit(absolute)
@@ -45,6 +55,23 @@ def normalize_url(url: str, base: str | None = None) -> str | None:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+class LinkResolver:
+    """normalize_url for the many links of one page, with the cheap cases
+    (absolute, or starting with one "/") resolved without urljoin."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.origin = origin_of(base)
+
+    def resolve(self, href: str) -> str | None:
+        href = href.strip()
+        if href.startswith("/") and not href.startswith("//"):
+            return normalize_url(self.origin + href)
+        if href.startswith(("http://", "https://")):
+            return normalize_url(href)
+        return normalize_url(href, self.base)
+
+
 def dedupe_key(normalized: str) -> str:
     """The key a page is known by: the normalised URL with its query parameters
     sorted, so ?a=1&b=2 and ?b=2&a=1 are one page."""
@@ -56,9 +83,12 @@ def dedupe_key(normalized: str) -> str:
 
 def host_of(url: str) -> str:
     """host[:port] of a normalised URL (what politeness and robots.txt go by)."""
-    return urlsplit(url).netloc
+    start = url.find("//") + 2
+    end = url.find("/", start)
+    return url[start:] if end < 0 else url[start:end]
 
 
 def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    """scheme://host[:port] of a normalised URL."""
+    end = url.find("/", url.find("//") + 2)
+    return url if end < 0 else url[:end]
