@@ -74,7 +74,8 @@ class AirflowRest:
         return result
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str = "collect") -> dict[str, Any]:
-        result: dict[str, Any] = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        result: dict[str, Any] = self.get(path)
         return result
 
     def wait_for_task_state(self, dag_id: str, run_id: str, states: set[str],

@@ -137,6 +137,8 @@ case "${1:-start}" in
     start_redis
     start_postgres
     start_mariadb
+    # Browser tests (the crawler's render mode, the live view) drive Debian's Chromium.
+    need_pkg chromium chromium
     bash scripts/base_image.sh >"$STATE/base_image"
     ;;
   stop) stop ;;

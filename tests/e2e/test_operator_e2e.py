@@ -10,9 +10,8 @@ import docker
 import docker.errors
 import paramiko
 import pytest
-from conftest import HeartbeatApi, custom_config, remote_exists, stack, wait_until
-
 from airflow_rest import AirflowRest
+from conftest import HeartbeatApi, custom_config, remote_exists, stack, wait_until
 
 pytestmark = pytest.mark.e2e
 

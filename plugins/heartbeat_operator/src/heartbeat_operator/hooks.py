@@ -9,11 +9,12 @@ import ssl
 import stat
 from typing import Any
 
-import docker
 import httpx
 import paramiko
 from airflow.providers.ssh.hooks.ssh import SSHHook
 from airflow.sdk import BaseHook
+from docker import DockerClient
+from docker.tls import TLSConfig
 from docker.transport.sshconn import SSHHTTPAdapter
 
 from heartbeat_operator._remote import RemotePaths, rm_command
@@ -41,7 +42,7 @@ class ExecutionHost:
         self._hook = SSHHook(ssh_conn_id=ssh_conn_id, conn_timeout=timeout)
         self._ssh: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
-        self._docker: docker.DockerClient | None = None
+        self._docker: DockerClient | None = None
 
     @property
     def host(self) -> str:
@@ -66,25 +67,25 @@ class ExecutionHost:
         return self._sftp
 
     @property
-    def docker(self) -> docker.DockerClient:
+    def docker(self) -> DockerClient:
         if self._docker is None:
             self._docker = self._make_docker_client()
         return self._docker
 
-    def _make_docker_client(self) -> docker.DockerClient:
+    def _make_docker_client(self) -> DockerClient:
         if self.endpoint.url != "ssh":
-            tls: docker.tls.TLSConfig | bool = False
+            tls: TLSConfig | bool = False
             if self.endpoint.uses_tls:
-                tls = docker.tls.TLSConfig(
+                tls = TLSConfig(
                     client_cert=(self.endpoint.tls_client_cert, self.endpoint.tls_client_key),
                     ca_cert=self.endpoint.tls_ca_cert,
                     verify=True,
                 )
             url = self.endpoint.url.replace("tcp://", "https://" if tls else "http://")
-            return docker.DockerClient(base_url=url, tls=tls, timeout=self._timeout)
+            return DockerClient(base_url=url, tls=tls, timeout=self._timeout)
         # use_ssh_client=True makes docker-py build no client of its own; the adapter
         # then reuses our paramiko connection, whose host key the SSH hook checked.
-        client = docker.DockerClient(
+        client = DockerClient(
             base_url="ssh://execution-host", use_ssh_client=True, version="1.41",
             timeout=self._timeout,
         )

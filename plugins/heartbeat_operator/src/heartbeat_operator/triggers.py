@@ -14,7 +14,8 @@ import redis.asyncio as aioredis
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.ssh.hooks.ssh import SSHHookAsync
 from airflow.triggers.base import BaseTrigger, TriggerEvent
-from heartbeat_api.store import Execution, ExecutionStore
+from heartbeat_api.records import Execution
+from heartbeat_api.store import ExecutionStore
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
