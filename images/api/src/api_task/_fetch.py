@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ from api_task._limits import TokenBucket, Unlimited, backoff_delay, parse_retry_
 from api_task._pages import Page, PageRequest
 from api_task._secrets import Redactor
 
+log = logging.getLogger(__name__)
 _SNIPPET = 200
 WaitHook = Callable[[str, float], None]
 
@@ -147,6 +149,12 @@ class Fetcher:
             if delay is None:
                 delay = backoff_delay(attempt, retry.backoff_factor, retry.max_backoff)
             self._counters.retries += 1
+            log.warning(
+                "%s",
+                self._redactor.text(
+                    f"{where}: {problem}; retry {attempt}/{retry.max_attempts - 1} in {delay:.1f}s"
+                ),
+            )
             if status == 429:
                 # The server speaks for every request: hold them all, not just this one.
                 self._limiter.pause_until(time.monotonic() + delay)
