@@ -1,6 +1,9 @@
-"""Pure ASGI middleware: the body size cap (413) and the request latency histogram.
+"""Pure ASGI middleware: body size cap (413), request latency, and the heartbeat fast path.
 
 Pure ASGI rather than BaseHTTPMiddleware: it sits on the hot path of every heartbeat.
+``POST /api/v1/monitoring/heartbeat`` is answered here, before Starlette's routing and
+FastAPI's request machinery, which cost more than the heartbeat's Redis write; the
+FastAPI route of the same path (for /docs) runs the very same ``heartbeat_answer``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heartbeat_api import metrics
+from heartbeat_api.routes.heartbeats import HEARTBEAT_PATH, heartbeat_answer
 
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -25,56 +29,73 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         started = perf_counter()
+        label = "unmatched"
         try:
-            if scope["method"] in _METHODS_WITH_BODY:
-                await self._with_bounded_body(scope, receive, send)
-            else:
+            if scope["method"] not in _METHODS_WITH_BODY:
                 await self.app(scope, receive, send)
+                return
+            body = await self._bounded_body(scope, receive, send)
+            if body is None:
+                return
+            if scope["path"] == HEARTBEAT_PATH and scope["method"] == "POST" and "app" in scope:
+                label = HEARTBEAT_PATH
+                await self._heartbeat(scope, body, send)
+            else:
+                await self.app(scope, _replay(body, receive), send)
         finally:
             route = scope.get("route")
-            label = getattr(route, "path", None) or "unmatched"
+            label = getattr(route, "path", None) or label
             metrics.REQUEST_SECONDS.labels(scope["method"], label).observe(perf_counter() - started)
 
-    async def _with_bounded_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _heartbeat(self, scope: Scope, body: bytes, send: Send) -> None:
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        status, payload, headers = await heartbeat_answer(scope["app"].state, authorization, body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    *[(k.lower().encode(), v.encode()) for k, v in headers.items()],
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _bounded_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, or None after answering 413 (or if the client went away)."""
         json_declared = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if value.isdigit() and int(value) > self.max_body_bytes:
                     await self._too_large(send)
-                    return
+                    return None
             elif name == b"content-type":
                 json_declared = value.startswith(b"application/json")
         if not json_declared:
             # Every body here is JSON; urllib and curl -d label it form-encoded by default.
             headers = [(n, v) for n, v in scope["headers"] if n != b"content-type"]
             scope["headers"] = [*headers, (b"content-type", b"application/json")]
-        # Read it all first (it is small by now) and count what really arrives, since
-        # Content-Length may be absent (chunked) or wrong.
+        # Count what really arrives: Content-Length may be absent (chunked) or wrong.
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return  # client went away
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
                 await self._too_large(send)
-                return
+                return None
             chunks.append(chunk)
             if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+                return b"".join(chunks)
 
     async def _too_large(self, send: Send) -> None:
         metrics.reject("too_large")
@@ -96,3 +117,16 @@ class RequestGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -20,6 +20,7 @@ from heartbeat_api import metrics
 from heartbeat_api.errors import ExecutionExists, FinalStateConflict, UnknownExecution
 from heartbeat_api.guard import RequestGuard
 from heartbeat_api.logs import configure_logging
+from heartbeat_api.problems import redis_location, redis_unavailable
 from heartbeat_api.routes import completions, executions, health, heartbeats
 from heartbeat_api.settings import Settings, load_settings
 from heartbeat_api.store import ExecutionStore
@@ -41,19 +42,25 @@ def redis_client(settings: Settings) -> Redis:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    redis_location = _location(settings.redis_url)
+    location = redis_location(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = redis_client(settings)
         app.state.redis = redis
+        app.state.redis_location = location
         app.state.store = ExecutionStore(
             redis,
             retention_seconds=settings.retention_seconds,
             stream_maxlen=settings.stream_maxlen,
             global_stream_maxlen=settings.global_stream_maxlen,
         )
-        logger.info("started", extra={"event": "started", "redis": redis_location})
+        # Everything imported so far lives as long as the process: keep it out of the
+        # cyclic GC, whose full passes over FastAPI's and pydantic's objects were
+        # showing up as latency spikes on the heartbeat path.
+        gc.collect()
+        gc.freeze()
+        logger.info("started", extra={"event": "started", "redis": location})
         try:
             yield
         finally:
@@ -94,29 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RedisError)
     async def redis_down(request: Request, exc: RedisError) -> Response:
-        metrics.reject("redis_unavailable")
-        logger.warning(
-            "redis unavailable",
-            extra={
-                "event": "redis_unavailable",
-                "redis": redis_location,
-                "error": type(exc).__name__,
-                "path": request.url.path,
-            },
-        )
-        return JSONResponse(
-            {
-                "detail": f"Redis at {redis_location} is unreachable; nothing was written. "
-                "Retry shortly."
-            },
-            503,
-            headers={"Retry-After": "1"},
-        )
+        body = redis_unavailable(location, exc, request.url.path)
+        return JSONResponse(body, 503, headers={"Retry-After": "1"})
 
     return app
-
-
-def _location(redis_url: str) -> str:
-    # host:port/db only: the URL may carry a password.
-    parts = urlsplit(redis_url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or ''}"
