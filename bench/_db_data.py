@@ -82,8 +82,9 @@ def pg_make_table(database: str, name: str, rows: int) -> None:
 
 
 def mysql_connect(database: str | None = None) -> pymysql.connections.Connection:  # type: ignore[type-arg]
-    return pymysql.connect(host=MYSQL_HOST, user="root", password="", database=database,
-                           autocommit=True)
+    return pymysql.connect(
+        host=MYSQL_HOST, user="root", password="", database=database, autocommit=True
+    )
 
 
 def mysql_recreate_database(name: str) -> None:
