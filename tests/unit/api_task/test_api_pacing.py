@@ -19,7 +19,7 @@ class VirtualClock:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.now += seconds - min(0.001, seconds / 2)
+        self.now += max(1e-6, seconds - min(0.001, seconds / 2))
         await asyncio.sleep(0)
 
 

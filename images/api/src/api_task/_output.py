@@ -23,11 +23,11 @@ def _dump_many(records: list[Any]) -> bytes:
         return json.dumps(records, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _dump_one(record: Any) -> bytes:
+def _dump_line(record: Any) -> bytes:
     try:
-        return orjson.dumps(record)
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
 class OutputWriter:
@@ -53,7 +53,7 @@ class OutputWriter:
         if not records or self._file is None:
             return
         if self._format == "jsonl":
-            chunk = b"\n".join(map(_dump_one, records)) + b"\n"
+            chunk = b"".join([_dump_line(record) for record in records])
         else:
             chunk = _dump_many(records)[1:-1]
             if self.records:
