@@ -117,6 +117,8 @@ class Site:
     served: threading.Event = field(default_factory=threading.Event)
     serve_limit: int = 10**9
     closing: bool = False
+    robots_status: int = 200
+    robots_text: str = ROBOTS
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -138,7 +140,9 @@ def _app(site: Site) -> web.Application:
         return web.Response(text=text, content_type="text/html", charset="utf-8")
 
     async def robots(_: web.Request) -> web.Response:
-        return web.Response(text=ROBOTS, content_type="text/plain")
+        return web.Response(
+            status=site.robots_status, text=site.robots_text, content_type="text/plain"
+        )
 
     async def home(_: web.Request) -> web.Response:
         return html(_page("Shop", '<a href="/products">products</a><a href="/categories">cats</a>'))

@@ -204,3 +204,54 @@ def test_follow_links_pattern_and_other_hosts(site: Any, make_config: Any):
 
     fetched = {p for p in site.paths() if p != "/robots.txt"}
     assert fetched == {"/products"} | {f"/products/{i}" for i in range(1, 7)}
+
+
+def test_unreachable_robots_txt_means_nothing_is_crawled(site: Any, make_config: Any):
+    site.robots_status = 503
+    config = make_config(target_urls=[site.url("/products"), site.url("/landing")], retries=1)
+    result = run(config)
+
+    assert site.paths() == ["/robots.txt", "/robots.txt"]  # one retry, then RFC 9309 disallow
+    assert result["skipped"] == {"robots": 2} and result["pages_crawled"] == 0
+
+
+def test_missing_robots_txt_allows_all(site: Any, make_config: Any):
+    site.robots_status = 404
+    config = make_config(
+        target_urls=[site.url("/private/x")], data_fields={"title": {"css": "h1.title"}}
+    )
+    assert run(config)["records"] == 1
+
+
+def test_robots_group_named_in_the_user_agent_and_its_crawl_delay(site: Any, make_config: Any):
+    site.robots_text = (
+        "User-agent: *\nDisallow: /\n\n"
+        "User-agent: DataCollector\nCrawl-delay: 1\nDisallow: /private/\n"
+    )
+    config = make_config(
+        target_urls=[site.url("/landing"), site.url("/flaky"), site.url("/private/x")],
+        data_fields={"title": {"css": "h1.title"}},
+        retries=0,
+    )
+    result = run(config)
+
+    assert result["skipped"] == {"robots": 1}
+    assert result["pages_crawled"] == 2
+    times = [t for t, _, _ in site.log]
+    assert all(b - a >= 1 for a, b in zip(times, times[1:], strict=False))  # integer seconds
+
+
+def test_other_hosts_are_followed_when_same_host_is_false(site: Any, make_config: Any):
+    other = site.url("/landing").replace("127.0.0.1", "localhost")
+    config = make_config(
+        target_urls=[site.url("/categories")],
+        follow_links={"css": "a", "same_host": False},
+        data_fields={"title": {"css": "h1.title"}},
+        max_depth=1,
+    )
+    site_page = site.url("/categories")
+    assert run(config)["pages_crawled"] == 4  # categories, products, flaky, busy
+    config["crawler_config"]["target_urls"] = [site_page, other]
+    config["crawler_config"]["follow_links"] = {"pattern": "localhost"}
+    result = run(config)
+    assert result["records"] == 1 and result["pages_crawled"] == 2

@@ -210,3 +210,18 @@ def test_the_browser_image_renders_script_built_pages(
     names = [json.loads(line)["name"] for line in output.read_text().splitlines()]
     assert names == [f"Widget {i}" for i in range(1, 7)]
     assert status_of(api, execution_id)["status"] == "completed"
+
+
+def test_a_bad_config_fails_at_start_naming_the_field(
+    crawler_image: str, api: httpx.Client, make_config: Any, tmp_path: Path
+):
+    config = make_config(target_urls=["ftp://shop.example/"], data_fields={"t": {"css": "h1["}})
+    execution_id, _, out, process = start_container(api, config, tmp_path)
+    logs, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 2, logs.decode()[-3000:]
+    status = status_of(api, execution_id)
+    assert status["status"] == "failed"
+    assert "crawler_config.target_urls[0]" in status["error_message"]
+    assert "crawler_config.data_fields.t.css" in status["error_message"]
+    assert not [p for p in out.iterdir() if p.name.startswith("shop_")]

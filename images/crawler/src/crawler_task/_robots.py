@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from urllib.robotparser import RobotFileParser
 
 from crawler_task._fetch import Fetcher, HostGates
@@ -65,6 +66,7 @@ class RobotsCache:
             if delay is not None:
                 gate = self.gates.for_host(host_of(origin))
                 gate.delay = max(gate.delay, min(float(delay), MAX_CRAWL_DELAY))
+                gate.pause_until(time.monotonic() + gate.delay)  # robots.txt was a request too
         elif 400 <= status < 500 and status != 429:
             parser.allow_all = True  # type: ignore[attr-defined]  # RFC 9309: no robots.txt, no restrictions
         else:
