@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -186,6 +187,43 @@ def run_wrk(wrk: str, url: str, script: Path, connections: int, duration: int) -
     return figures
 
 
+def process_tree(root: int) -> list[int]:
+    pids, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        pids.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            queue.extend(int(child) for child in task.read_text().split())
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User+system CPU of these processes, from /proc (robust to other load on the box)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def redis_pid() -> int:
+    info = subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "info", "server"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(re.search(r"process_id:(\d+)", info).group(1))  # type: ignore[union-attr]
+
+
 def redis_hset_rate() -> float:
     output = subprocess.run(
         [
@@ -239,13 +277,28 @@ def main() -> None:
             f"{args.duration}s per run, loopback, Redis 127.0.0.1:6379"
         )
         results = []
+        api_pids, redis_pids = process_tree(api.pid), [redis_pid()]
+        cores = len(os.sched_getaffinity(0))
         for connections in args.connections:
+            api_cpu, redis_cpu = cpu_seconds(api_pids), cpu_seconds(redis_pids)
+            wrk_cpu = children_cpu_seconds()
             figures = run_wrk(wrk, base_url + BEAT_PATH, script, connections, args.duration)
+            beats = figures["rps"] * args.duration
+            costs = [
+                (cpu_seconds(api_pids) - api_cpu) / beats * 1e6,
+                (cpu_seconds(redis_pids) - redis_cpu) / beats * 1e6,
+                (children_cpu_seconds() - wrk_cpu) / beats * 1e6,
+            ]
             results.append(figures)
             print(
                 f"  -c{connections:<3} {figures['rps']:>8.0f} heartbeats/s   "
                 f"p50 {figures['p50']:6.2f} ms   p90 {figures['p90']:6.2f} ms   "
                 f"p99 {figures['p99']:6.2f} ms   non-2xx {figures['non2xx']:.0f}"
+            )
+            print(
+                f"        CPU per heartbeat: API {costs[0]:.0f} us, Redis {costs[1]:.0f} us, "
+                f"wrk {costs[2]:.0f} us; {cores} cores to ourselves would carry "
+                f"~{cores * 1e6 / sum(costs):.0f}/s"
             )
     finally:
         api.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
@@ -257,7 +310,10 @@ def main() -> None:
     best = max(r["rps"] for r in results)
     print(f"redis-benchmark -t hset -c 50: {hset:.0f} HSET/s")
     print(f"ratio heartbeats/s : HSET/s = {best / hset:.3f} (1 : {hset / best:.1f})")
-    print(f"load average during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(
+        f"load average after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+        "(above ~3 means other work shared the cores and the rates above are a floor)"
+    )
     if profile_to is not None and profile_to.exists():
         print("\nprofile (pyinstrument, one worker, top of the tree):")
         lines = profile_to.read_text().splitlines()
