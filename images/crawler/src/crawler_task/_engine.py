@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,7 +30,12 @@ STOP_POLL_SECONDS = 0.1
 
 
 class PageFetcher(Protocol):
-    async def fetch_page(self, url: str, allowed: Any, claim: Callable[[str], bool]) -> Page: ...
+    async def fetch_page(
+        self,
+        url: str,
+        allowed: Callable[[str], Awaitable[bool]] | None,
+        claim: Callable[[str], bool],
+    ) -> Page: ...
 
 
 class _Frontier:
@@ -224,8 +229,9 @@ class Crawler:
                 )
                 pending.discard(watcher)
                 for task in done:
-                    if task is not watcher and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
+                    failure = None if task is watcher else task.exception()
+                    if failure is not None:
+                        raise failure
                 if watcher in done:  # a stop was requested
                     self.stop_reason = "cancelled"
                     break
