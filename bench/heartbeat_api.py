@@ -11,19 +11,29 @@ a realistic progress object. Then ``redis-benchmark -t hset`` on the same Redis 
 raw write rate, and the ratio is printed. ``--profile`` runs one worker under
 pyinstrument during a load run and prints where the time goes.
 
-Figures on this machine (2 cores, shared with wrk and Redis; other sessions' Airflow and
-pytest were running at the same time, so take them as a floor):
+Figures on this machine (2 cores shared by the API, wrk and Redis; other sessions'
+Airflow and pytest runs were loading the box too, load average 3-8, so rates vary run to
+run by 2-3x; the CPU-per-heartbeat figures are the stable ones):
 
-- baseline, FastAPI body model + sync dependencies, 1 worker: ~1,300 heartbeats/s,
-  p99 ~90 ms (sync ``def`` dependencies ran in the thread pool: 40% of the time);
-- async dependencies: ~2,700/s; hot route parsing its own body: ~3,300/s;
-  heartbeat scripts pipelined (``store/_batch.py``): ~4,200/s with 1 worker;
-- shipped configuration, 2 workers, ``wrk -t2 -c64``: see the report of the last run.
+- start, FastAPI body model + plain ``def`` dependencies, 1 worker: ~1,300 heartbeats/s,
+  p99 ~90 ms. Profile: 40% of the time in the thread pool that FastAPI runs sync
+  dependencies in.
+- ``async def`` dependencies: ~2,700/s; heartbeat route parsing its own body: ~3,300/s;
+  concurrent heartbeat scripts pipelined (``store/_batch.py``): ~4,200/s, 1 worker,
+  ~220 us of API CPU per heartbeat.
+- heartbeat answered in the pure-ASGI guard (``guard.py``: no Starlette routing, no
+  FastAPI request/dependency machinery) + ``gc.freeze()`` after startup: ~107 us of API
+  CPU per heartbeat, 1 worker 4,000-4,900/s under the load above.
+- shipped (2 workers, ``wrk -t2 -c64``), best quiet-moment run: 11,165 heartbeats/s,
+  p50 5.5 ms, p99 12.4 ms, 0 errors; redis-benchmark HSET 93,800/s, ratio 1 : 8.4.
+  Busy-box runs: 3,500-4,000/s, p99 60-260 ms. CPU per heartbeat: API ~135 us,
+  Redis ~27 us (one EVALSHA: HMGET, HSET, 2 XADD, 3 EXPIRE, ZADD), wrk ~23 us, i.e.
+  ~10,800 heartbeats/s if the two cores were ours.
 
-Where the time goes (pyinstrument, 1 worker, after those changes): uvicorn/httptools
-protocol and Starlette's middleware stack ~35%, redis-py command packing, pipeline
-and reply parsing ~25%, FastAPI request handling + pydantic ~15%, metrics ~5%; Redis
-itself spends ~30 us per heartbeat script (two XADDs, HSET, three EXPIREs, ZADD).
+Where the API's ~110-135 us go (cProfile/pyinstrument of one worker): uvicorn's
+httptools protocol and the socket writes ~35%, redis-py packing the EVALSHA, the
+pipeline and parsing replies ~30%, pydantic validation + HMAC check ~10%, asyncio
+tasks/futures ~10%, Prometheus histogram + counter ~5%.
 """
 
 from __future__ import annotations
