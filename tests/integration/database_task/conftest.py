@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from database_task import sync
-from dbsync_sides import Side
+from dbsync_sides import FAMILIES, Runner, Side
 from task_config.database import DatabaseConfig
 
-FAMILIES = ("pg", "my", "lite")
 _counter = itertools.count()
 
 
@@ -42,9 +41,6 @@ def table_name() -> Callable[[], str]:
 def env(sides: dict[str, Side]) -> dict[str, str]:
     """Environment variables holding each database's URL: PG_SRC_URL, MY_TGT_URL..."""
     return {f"{key.upper()}_URL": side.url for key, side in sides.items()}
-
-
-Runner = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture

@@ -9,12 +9,16 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pymysql
 
+FAMILIES = ("pg", "my", "lite")
+# run_sync(source_family, target_family, tables, progress=None, should_stop=..., **options)
+Runner = Callable[..., dict[str, Any]]
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Runner
 from database_task import STATE_TABLE, SyncError, sync
-from dbsync_sides import PLAIN_DDL, Side, plain_rows
+from dbsync_sides import PLAIN_DDL, Runner, Side, plain_rows
 from task_config.database import DatabaseConfig
 
 pytestmark = pytest.mark.integration

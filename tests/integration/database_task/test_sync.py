@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Runner
 from database_task import STATE_TABLE
-from dbsync_sides import BASE_TIME, PLAIN_DDL, Side, fill_plain, plain_rows, plain_value
+from dbsync_sides import BASE_TIME, PLAIN_DDL, Runner, Side, fill_plain, plain_rows, plain_value
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import FAMILIES, Runner
 from dbsync_sides import (
+    FAMILIES,
     ROUNDTRIP_COLUMNS,
     ROUNDTRIP_DDL,
     ROUNDTRIP_ROWS,
+    Runner,
     Side,
     normalised,
     source_value,
