@@ -24,7 +24,7 @@ testbed:
 	@bash scripts/testbed.sh start
 
 images: venv testbed
-	@UV=$(UV) bash scripts/build_images.sh base testing crawler api database
+	@UV=$(UV) bash scripts/build_images.sh
 
 services: venv testbed images
 	@$(PY) scripts/stack.py start

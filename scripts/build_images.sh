@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 UV=${UV:-uv}
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(base testing crawler api database)
+[ ${#names[@]} -gt 0 ] || names=(base testing crawler crawler-browser api database)
 
 base_os=$(bash scripts/base_image.sh)
 build_root=.cache/build
@@ -57,6 +57,13 @@ for name in "${names[@]}"; do
   tag=${TAG[$name]:-}; [ -n "$tag" ] || die "unknown image '$name'"
   ctx="$build_root/$name"
   wheels_for "${PKG[$name]}" "$ctx/wheels"
+  if [ "$name" = crawler-browser ]; then
+    # playwright is locked as a dev dependency; the browser image needs it at run time.
+    "$UV" export --quiet --frozen --only-group dev --no-hashes --no-header --no-annotate \
+      | grep -iE '^(playwright|greenlet|pyee)==' >"$ctx/browser-requirements.txt"
+    python3 -m pip wheel --quiet --no-deps -r "$ctx/browser-requirements.txt" -w "$ctx/wheels" \
+      >>"$STATE/logs/build.log" 2>&1 || die "pip wheel of playwright failed, see $STATE/logs/build.log"
+  fi
   base_arg=data-collection-base:latest
   [ "$name" = base ] && base_arg=$base_os
   extra=()

@@ -83,13 +83,15 @@ def stack_env() -> dict[str, str]:
             "HEARTBEAT_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "AIRFLOW_HOME": str(AIRFLOW_HOME),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            # The end-to-end tests' DAGs are a bundle of their own, paused until a test
-            # unpauses them.
+            # The end-to-end tests' and the benchmarks' DAGs are bundles of their own,
+            # paused until a test or a benchmark unpauses them.
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps([
                 {"name": "dags-folder", "classpath": LOCAL_BUNDLE,
                  "kwargs": {"path": str(ROOT / "dags")}},
                 {"name": "e2e-tests", "classpath": LOCAL_BUNDLE,
                  "kwargs": {"path": str(ROOT / "tests" / "e2e" / "dags")}},
+                {"name": "benchmarks", "classpath": LOCAL_BUNDLE,
+                 "kwargs": {"path": str(ROOT / "bench" / "dags")}},
             ]),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

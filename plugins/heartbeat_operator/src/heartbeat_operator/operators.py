@@ -171,6 +171,9 @@ class HeartbeatDockerOperator(BaseOperator):
             heartbeat_timeout=self.timeouts.heartbeat, startup_timeout=self.timeouts.startup,
             silent_running_timeout=self.timeouts.silent_running, deadline=deadline,
             stop_grace_seconds=self.container.stop_grace_seconds,
+            config_dir=paths.config_dir, remove_policy=self.container.remove,
+            # Incremental state is kept by execute_complete, so such tasks resume.
+            finish_on_success=not self._is_incremental(),
         )
 
     def _run_container(self, host: ExecutionHost, config: TaskConfig, name: str,

@@ -13,14 +13,19 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.ssh.hooks.ssh import SSHHookAsync
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from heartbeat_api.records import Execution
 from heartbeat_api.store import ExecutionStore
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from heartbeat_operator._docker_api import AsyncDockerApi, ContainerState
-from heartbeat_operator._remote import FINAL_STATES, summarize_progress
+from heartbeat_operator._remote import (
+    FINAL_STATES,
+    rm_command,
+    should_remove,
+    summarize_progress,
+)
 from heartbeat_operator.hooks import redis_url_from_connection, tls_context
 from heartbeat_operator.settings import DockerEndpoint
 
@@ -57,6 +62,9 @@ class HeartbeatTrigger(BaseTrigger):
         stop_grace_seconds: int = 10,
         log_interval: float = 5.0,
         retry_budget: float = 300.0,
+        config_dir: str | None = None,
+        remove_policy: str = "success",
+        finish_on_success: bool = False,
     ) -> None:
         super().__init__()
         self.execution_id = execution_id
@@ -72,6 +80,9 @@ class HeartbeatTrigger(BaseTrigger):
         self.stop_grace_seconds = stop_grace_seconds
         self.log_interval = log_interval
         self.retry_budget = retry_budget
+        self.config_dir = config_dir
+        self.remove_policy = remove_policy
+        self.finish_on_success = finish_on_success
         self._redis: aioredis.Redis | None = None
         self._ssh: Any = None
 
@@ -92,6 +103,9 @@ class HeartbeatTrigger(BaseTrigger):
                 "stop_grace_seconds": self.stop_grace_seconds,
                 "log_interval": self.log_interval,
                 "retry_budget": self.retry_budget,
+                "config_dir": self.config_dir,
+                "remove_policy": self.remove_policy,
+                "finish_on_success": self.finish_on_success,
             },
         )
 
@@ -161,8 +175,13 @@ class HeartbeatTrigger(BaseTrigger):
 
     # -- the wait -------------------------------------------------------------------
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        finished: TriggerEvent | None = None
         try:
             event = await self._watch()
+            if self.finish_on_success and event["status"] == "completed":
+                # Success ends the task here: no second trip through a worker.
+                await self._clean_up(succeeded=True)
+                finished = TaskSuccessEvent(xcoms={"return_value": event["result_data"] or {}})
         except Exception as exc:  # noqa: BLE001 - one final error event, never a crash
             event = {
                 "status": "error",
@@ -172,7 +191,25 @@ class HeartbeatTrigger(BaseTrigger):
             }
         finally:
             await self._close()
-        yield TriggerEvent(event)
+        yield finished or TriggerEvent(event)
+
+    async def _clean_up(self, *, succeeded: bool) -> None:
+        """What execute_complete does on a worker: the container's log into the task
+        log, the config directory removed, the container removed per policy."""
+        try:
+            docker = await self._docker()
+            tail = await docker.logs_tail(self.container_name, 100)
+            if tail.strip():
+                self.log.info("Last lines of %s:\n%s", self.container_name, tail.rstrip())
+            if self.config_dir:
+                ssh = await self._ssh_conn()
+                await ssh.run(rm_command(self.config_dir), check=True, timeout=30)
+            if should_remove(self.remove_policy, succeeded=succeeded):
+                await docker.remove(self.container_name)
+            self.log.info("Outputs stay on the execution host in %s",
+                          self.completion_file.rsplit("/", 1)[0])
+        except Exception as exc:  # noqa: BLE001 - the task's result matters more
+            self.log.warning("Cleanup of %s incomplete: %s", self.execution_id, exc)
 
     async def _watch(self) -> dict[str, Any]:
         store = await self._store()

@@ -1,0 +1,133 @@
+"""End-to-end overhead: HeartbeatDockerOperator beside Airflow's DockerOperator.
+
+Both run a container from the same local image on the same Docker engine, in the same
+real Airflow (`make services`), triggered through the REST API, in one run:
+
+- trigger-to-success time of a no-op container (median and p95 over N runs);
+- worker slots held while a 5 s container runs (the task instance's state sampled
+  every 0.1 s: `running` holds a worker slot, `deferred` does not);
+- for HeartbeatDockerOperator, the latency from the container's completion (the
+  completion's time in Redis) to the task's success (the task instance's end_date).
+
+    .venv/bin/python bench/e2e_overhead.py [--runs 10]
+
+It prints figures; it never passes or fails on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from airflow_rest import AirflowRest  # noqa: E402
+
+HEARTBEAT = "bench_heartbeat"
+DOCKER = "bench_docker"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed_run(airflow: AirflowRest, dag_id: str, conf: dict[str, object]) -> tuple[float, str]:
+    started = time.monotonic()
+    run_id = airflow.trigger(dag_id, conf)
+    while True:
+        run = airflow.run(dag_id, run_id)
+        if run["state"] in ("success", "failed"):
+            break
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    if run["state"] != "success":
+        sys.exit(f"{dag_id} run {run_id} failed: see the task log in the Airflow UI")
+    return elapsed, run_id
+
+
+def iso(ts: str) -> float:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+
+
+def slot_fraction(airflow: AirflowRest, dag_id: str, conf: dict[str, object]) -> float:
+    """Share of the container's run during which the task held a worker slot."""
+    run_id = airflow.trigger(dag_id, conf)
+    samples: list[str] = []
+    seen_container = False
+    while True:
+        ti = airflow.task_instance(dag_id, run_id)
+        state = ti.get("state")
+        if state in ("success", "failed"):
+            break
+        # Sample only while the container runs: after the launch, before the end.
+        if state in ("running", "deferred"):
+            if state == "deferred":
+                seen_container = True
+            if seen_container or dag_id == DOCKER:
+                samples.append(str(state))
+        time.sleep(0.1)
+    # The first and last samples of the Docker run include launch and teardown.
+    if not samples:
+        return 0.0
+    return sum(1 for s in samples if s == "running") / len(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    airflow = AirflowRest()
+    for dag_id in (HEARTBEAT, DOCKER):
+        airflow.wait_for_dag(dag_id)
+    secrets = json.loads((ROOT / ".testbed" / "secrets.json").read_text())
+    api = httpx.Client(base_url="http://127.0.0.1:8000", timeout=10,
+                       headers={"Authorization": f"Bearer {secrets['heartbeat_admin_token']}"})
+
+    noop_conf: dict[str, object] = {}
+    # Warm up both paths once (image cache, first SSH connection).
+    timed_run(airflow, HEARTBEAT, noop_conf)
+    timed_run(airflow, DOCKER, {"command": "true"})
+
+    ours: list[float] = []
+    theirs: list[float] = []
+    completion_to_success: list[float] = []
+    for _ in range(args.runs):
+        elapsed, run_id = timed_run(airflow, DOCKER, {"command": "true"})
+        theirs.append(elapsed)
+        elapsed, run_id = timed_run(airflow, HEARTBEAT, noop_conf)
+        ours.append(elapsed)
+        execution_id = airflow.xcom(HEARTBEAT, run_id, key="execution_id")
+        status = api.get(f"/api/v1/task/execution/{execution_id}/status").json()
+        ti = airflow.task_instance(HEARTBEAT, run_id)
+        completion_to_success.append(iso(ti["end_date"]) - float(status["finished_at"]))
+
+    long_conf = {"config": {"task_name": "bench", "task_type": "custom",
+                            "docker_image": "data-collection-testing:latest",
+                            "custom_config": {"steps": 10, "step_seconds": 0.5}}}
+    ours_slots = slot_fraction(airflow, HEARTBEAT, long_conf)
+    theirs_slots = slot_fraction(airflow, DOCKER, {"command": "sleep 5"})
+
+    med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
+    print(f"no-op container, trigger to success, {args.runs} runs each (seconds):")
+    print(f"  DockerOperator           median {med_theirs:6.2f}  p95 {pct(theirs, 0.95):6.2f}")
+    print(f"  HeartbeatDockerOperator  median {med_ours:6.2f}  p95 {pct(ours, 0.95):6.2f}")
+    print(f"  ratio (ours / DockerOperator, medians): {med_ours / med_theirs:.2f}x")
+    print("worker slot held while a 5 s container runs (share of samples):")
+    print(f"  DockerOperator           {theirs_slots:6.0%}")
+    print(f"  HeartbeatDockerOperator  {ours_slots:6.0%}")
+    print("HeartbeatDockerOperator, container completion to task success (seconds):")
+    print(f"  p50 {pct(completion_to_success, 0.5):.2f}  p95 {pct(completion_to_success, 0.95):.2f}")
+
+
+if __name__ == "__main__":
+    main()
