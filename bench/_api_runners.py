@@ -12,6 +12,7 @@ import requests
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 from api_task import collect
+from api_task._limits import TokenBucket, WaitHook
 from dlt.sources.rest_api import rest_api_source  # noqa: E402
 
 
@@ -74,3 +75,25 @@ def ours(base_url: str, out_dir: Path, **api_config: Any) -> tuple[dict[str, Any
     started = time.perf_counter()
     result = collect(config, {}, reporter, lambda: False)
     return result, time.perf_counter() - started, reporter.calls
+
+
+class GrantClock:
+    """Records when the token bucket lets each request go (bench instrumentation)."""
+
+    def __init__(self) -> None:
+        self.grants: list[float] = []
+        self._original = TokenBucket.acquire
+
+    def __enter__(self) -> GrantClock:
+        original, grants = self._original, self.grants
+
+        async def acquire(bucket: TokenBucket, on_wait: WaitHook) -> float:
+            waited = await original(bucket, on_wait)
+            grants.append(bucket._stamp)  # the clock reading the token was granted on
+            return waited
+
+        TokenBucket.acquire = acquire  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        TokenBucket.acquire = self._original  # type: ignore[method-assign]

@@ -95,8 +95,11 @@ class Fetcher:
     async def fetch(self, request: PageRequest) -> Page:
         retry = self._config.retry
         url = _without_query_names(request.url, self._auth.query_names)
-        shown = self._redactor.text(_with_query(url, request.params))
-        where = f"page {request.number}: {self._config.method} {shown}"
+
+        def where() -> str:  # only built for a message: most pages never need it
+            shown = self._redactor.text(_with_query(url, request.params))
+            return f"page {request.number}: {self._config.method} {shown}"
+
         refreshed = False
         attempt = 0
         while True:
@@ -115,7 +118,7 @@ class Fetcher:
                 problem = f"no answer within api_config.timeout={self._config.timeout:g}s"
             except aiohttp.ClientError as exc:
                 raise FetchError(
-                    self._redactor.text(f"{where} failed: {type(exc).__name__}: {exc}")
+                    self._redactor.text(f"{where()} failed: {type(exc).__name__}: {exc}")
                 ) from None
             if page is not None:
                 return page
@@ -129,18 +132,18 @@ class Fetcher:
                 attempt -= 1
                 continue
             if status and status not in self._retryable:
-                raise FetchError(self._redactor.text(f"{where} returned {problem}"))
+                raise FetchError(self._redactor.text(f"{where()} returned {problem}"))
             if attempt >= retry.max_attempts:
                 raise FetchError(
                     self._redactor.text(
-                        f"{where} failed after {attempt} attempts, last: {problem}; "
+                        f"{where()} failed after {attempt} attempts, last: {problem}; "
                         "retry later or raise api_config.retry.max_attempts"
                     )
                 )
             if retry_after is not None and retry_after > retry.max_retry_after:
                 raise FetchError(
                     self._redactor.text(
-                        f"{where} returned {problem} asking to wait {retry_after:.0f}s "
+                        f"{where()} returned {problem} asking to wait {retry_after:.0f}s "
                         f"(Retry-After), more than api_config.retry.max_retry_after="
                         f"{retry.max_retry_after:g}s"
                     )
@@ -152,7 +155,8 @@ class Fetcher:
             log.warning(
                 "%s",
                 self._redactor.text(
-                    f"{where}: {problem}; retry {attempt}/{retry.max_attempts - 1} in {delay:.1f}s"
+                    f"{where()}: {problem}; "
+                    f"retry {attempt}/{retry.max_attempts - 1} in {delay:.1f}s"
                 ),
             )
             if status == 429:

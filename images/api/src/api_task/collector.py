@@ -125,12 +125,13 @@ class _Run:
         return data
 
     # the run ---------------------------------------------------------------------
-    def take(self, page: Page) -> bool:
-        """Write a page's records; False when the run should end."""
+    def select(self, page: Page) -> list[Any] | None:
+        """The records of a page to write, None at the end of the data. Sets
+        stopped_because to max_records when this page completes the wanted number."""
         records = self.locator.records(page.body, page.request.number)
         if not records:
             self.stopped_because = "end_of_data"
-            return False
+            return None
         self.pages += 1
         if self.incremental is not None:
             records = self.incremental.newer(records)
@@ -138,34 +139,51 @@ class _Run:
         if limit is not None and self.written + len(records) >= limit:
             records = records[: limit - self.written]
             self.stopped_because = "max_records"
+        return records
+
+    def write(self, records: list[Any]) -> None:
         assert self.writer is not None
         self.writer.write(records)
         self.written += len(records)
         if self.incremental is not None:
             self.incremental.observe(records)
-        return self.stopped_because != "max_records"
 
     async def paginate(self, fetcher: Fetcher, paginator: Paginator, origin: str) -> None:
         if paginator.numbered and paginator.concurrency > 1:
             await self._paginate_ahead(fetcher, paginator)
             return
-        request = paginator.first()
-        while True:
-            page = await fetcher.fetch(request)
-            if not self.take(page):
-                return
-            following = paginator.after(page)
-            if following is None:
-                self.stopped_because = "end_of_data"
-                return
-            if not same_origin(following.url, origin):
-                raise FetchError(
-                    self.redactor.text(
-                        f"page {following.number}: the next page is on another host "
-                        f"({following.url}); credentials are only sent to {origin}"
-                    )
+        pending = asyncio.create_task(fetcher.fetch(paginator.first()))
+        try:
+            while True:
+                page = await pending
+                records = self.select(page)
+                if records is None:
+                    return
+                wanted_more = self.stopped_because != "max_records"
+                following = paginator.after(page) if wanted_more else None
+                if following is not None:
+                    self._check_origin(following.url, following.number, origin)
+                    # The next request goes out before this page is written, so the
+                    # writing overlaps the wait for the server.
+                    pending = asyncio.create_task(fetcher.fetch(following))
+                self.write(records)
+                if following is None:
+                    if wanted_more:
+                        self.stopped_because = "end_of_data"
+                    return
+        finally:
+            if not pending.done():
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+
+    def _check_origin(self, url: str, number: int, origin: str) -> None:
+        if not same_origin(url, origin):
+            raise FetchError(
+                self.redactor.text(
+                    f"page {number}: the next page is on another host ({url}); "
+                    f"credentials are only sent to {origin}"
                 )
-            request = following
+            )
 
     async def _paginate_ahead(self, fetcher: Fetcher, paginator: Paginator) -> None:
         # Numbered pages are independent: keep `concurrency` requests in flight and
@@ -178,7 +196,11 @@ class _Run:
                     request = paginator.numbered_request(index)
                     window.append(asyncio.create_task(fetcher.fetch(request)))
                     index += 1
-                if not self.take(await window.popleft()):
+                records = self.select(await window.popleft())
+                if records is None:
+                    return
+                self.write(records)
+                if self.stopped_because == "max_records":
                     return
         finally:
             for pending in window:
