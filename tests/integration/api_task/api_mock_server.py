@@ -124,6 +124,11 @@ class MockApi:
             Seen(request.path, dict(request.query), dict(request.headers), time.monotonic())
         )
         kind = request.match_info["kind"]
+        if kind.startswith("moved-"):  # redirects to /items/page, here or at another origin
+            host = "localhost" if kind == "moved-away" else "127.0.0.1"
+            port = request.url.port
+            location = f"http://{host}:{port}/items/page?{request.query_string}"
+            return web.Response(status=302, headers={"Location": location})
         page = self._page_number(kind, request)
         injected = await self._fault(page)
         if injected is not None:

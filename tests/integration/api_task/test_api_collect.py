@@ -177,3 +177,23 @@ async def test_stop_request_ends_with_a_valid_partial_json_file(
     assert result["stopped_because"] == "cancelled"
     assert not list(out_dir.glob(".*.part"))
     json.dumps(result)
+
+
+async def test_credentials_follow_a_redirect_only_within_their_origin(
+    mock_api: MockApi, out_dir: Path, progress: Progress
+) -> None:
+    mock_api.auth = "bearer"
+    auth = {"type": "bearer", "token_env": "API_TOKEN"}
+    cfg = config(mock_api, out_dir, "moved-here", pagination="page", auth=auth)
+    result = await collect_async(cfg, SECRET_ENV, progress, never)
+    assert result["records"] == 250
+    assert result["requests"] == 8  # 4 pages, each redirected once
+
+    mock_api.auth = "none"  # the other origin is public; it must not get our token
+    mock_api.seen.clear()
+    cfg = config(mock_api, out_dir, "moved-away", pagination="page", auth=auth)
+    result = await collect_async(cfg, SECRET_ENV, progress, never)
+    assert result["records"] == 250
+    away = [s for s in mock_api.seen if s.headers["Host"].startswith("localhost")]
+    assert len(away) == 4
+    assert all("Authorization" not in s.headers for s in away)

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 import orjson
@@ -19,11 +19,13 @@ from yarl import URL
 
 from api_task._auth import Authenticator, AuthError
 from api_task._limits import TokenBucket, Unlimited, backoff_delay, parse_retry_after
-from api_task._pages import Page, PageRequest
+from api_task._pages import Page, PageRequest, same_origin
 from api_task._secrets import Redactor
 
 log = logging.getLogger(__name__)
 _SNIPPET = 200
+_MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 WaitHook = Callable[[str, float], None]
 
 
@@ -176,33 +178,57 @@ class Fetcher:
     async def _attempt(
         self, request: PageRequest, url: str
     ) -> tuple[Page | None, int, str, float | None]:
-        """(page, status, problem, retry_after): a page, or why not."""
+        """(page, status, problem, retry_after): a page, or why not.
+
+        Redirects are followed here, not by aiohttp: credentials (headers and query
+        key) go only to the origin they were configured for, never across a redirect."""
         headers = dict(self._headers)
         params = dict(request.params)
         await self._auth.apply(headers, params)
-        self._counters.requests += 1
-        async with self._session.request(
-            self._config.method,
-            URL(_with_query(url, params), encoded=True),
-            headers=headers,
-            data=self._body,
-            timeout=self._timeout,
-        ) as response:
-            status = response.status
-            if status >= 400:
-                snippet = (await response.content.read(_SNIPPET)).decode("utf-8", "replace")
-                problem = f"{status} {response.reason}: {_hint(status, self._auth)}"
-                if snippet.strip():
-                    problem += f" (response: {' '.join(snippet.split())})"
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                return None, status, problem, retry_after
-            raw = await response.read()
-            link = response.headers.get("Link")
-        try:
-            body: Any = orjson.loads(raw) if raw.strip() else None
-        except orjson.JSONDecodeError as exc:
-            try:  # orjson refuses integers beyond 64 bits; the standard library does not
-                body = json.loads(raw)
-            except ValueError:
-                return None, 0, f"a body that is not JSON ({exc})", None
-        return Page(request, body, link, _with_query(url, request.params)), status, "", None
+        target = _with_query(url, params)
+        method, data = self._config.method, self._body
+        for _hop in range(_MAX_REDIRECTS + 1):
+            self._counters.requests += 1
+            async with self._session.request(
+                method,
+                URL(target, encoded=True),
+                headers=headers,
+                data=data,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                location = response.headers.get("Location")
+                if status in _REDIRECTS and location:
+                    following = urljoin(target, location)
+                    if not same_origin(following, target):
+                        headers = dict(self._headers)
+                        following = _without_query_names(following, self._auth.query_names)
+                    if status == 303 or (status in (301, 302) and method == "POST"):
+                        method, data = "GET", None
+                    target = following
+                    continue
+                if status >= 400:
+                    snippet = (await response.content.read(_SNIPPET)).decode("utf-8", "replace")
+                    problem = f"{status} {response.reason}: {_hint(status, self._auth)}"
+                    if snippet.strip():
+                        problem += f" (response: {' '.join(snippet.split())})"
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    return None, status, problem, retry_after
+                raw = await response.read()
+                link = response.headers.get("Link")
+            try:
+                body: Any = orjson.loads(raw) if raw.strip() else None
+            except orjson.JSONDecodeError as exc:
+                try:  # orjson refuses integers beyond 64 bits; the standard library does not
+                    body = json.loads(raw)
+                except ValueError:
+                    return None, 0, f"a body that is not JSON ({exc})", None
+            answered = _without_query_names(target, self._auth.query_names)
+            return Page(request, body, link, answered), status, "", None
+        raise FetchError(
+            self._redactor.text(
+                f"page {request.number}: {self._config.method} {url} redirected more than "
+                f"{_MAX_REDIRECTS} times; check api_config.base_url and api_config.endpoint"
+            )
+        )
