@@ -133,7 +133,8 @@ class HeartbeatDockerOperator(BaseOperator):
 
         host = ExecutionHost(self.ssh_conn_id, self.docker)
         try:
-            self._stop_earlier_tries(host, dag_id, task_id, run_id, map_index)
+            if ti.try_number > 1:
+                self._stop_earlier_tries(host, dag_id, task_id, run_id, map_index)
             host.upload_config(paths, dumps_config(payload))
             uid, gid = host.owner_of(paths.config_dir)
             user = _remote.container_user(uid, gid)

@@ -61,12 +61,13 @@ class Timeouts:
 class DockerEndpoint:
     """The execution host's Docker engine.
 
-    ``ssh`` (the default) reaches it through the SSH connection (the host's own
-    ``docker system dial-stdio``). ``tcp://host:port`` needs TLS client files unless
-    ``allow_insecure`` is set explicitly.
+    ``ssh`` (the default) reaches it through the SSH connection: the engine's
+    ``socket_path`` forwarded by sshd, or the host's ``docker system dial-stdio``.
+    ``tcp://host:port`` needs TLS client files unless ``allow_insecure`` is set.
     """
 
     url: str = "ssh"
+    socket_path: str = "/var/run/docker.sock"
     tls_ca_cert: str | None = None
     tls_client_cert: str | None = None
     tls_client_key: str | None = None

@@ -7,9 +7,10 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+import asyncssh
 import redis.asyncio as aioredis
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.ssh.hooks.ssh import SSHHookAsync
@@ -32,6 +33,14 @@ from heartbeat_operator.settings import DockerEndpoint
 T = TypeVar("T")
 # Kill tasks in flight; a reference keeps them from being garbage-collected.
 _BACKGROUND: set[asyncio.Future[None]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+    """Run work in a task of its own, safe from the trigger's cancellation."""
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return task
 _TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
 
 
@@ -85,6 +94,7 @@ class HeartbeatTrigger(BaseTrigger):
         self.finish_on_success = finish_on_success
         self._redis: aioredis.Redis | None = None
         self._ssh: Any = None
+        self._socket_forwarding = True
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -135,6 +145,15 @@ class HeartbeatTrigger(BaseTrigger):
         ssh = await self._ssh_conn()
 
         async def dial() -> tuple[Any, Any]:
+            # The engine's socket forwarded by sshd; hosts that forbid stream-local
+            # forwarding get `docker system dial-stdio`, which starts a process per call.
+            if self._socket_forwarding:
+                try:
+                    reader, writer = await ssh.open_unix_connection(endpoint.socket_path)
+                    return reader, writer
+                except asyncssh.ChannelOpenError as exc:
+                    self.log.info("No socket forwarding on the host (%s); using dial-stdio", exc)
+                    self._socket_forwarding = False
             proc = await ssh.create_process("docker system dial-stdio", encoding=None)
             return proc.stdout, proc.stdin
 
@@ -180,7 +199,7 @@ class HeartbeatTrigger(BaseTrigger):
             event = await self._watch()
             if self.finish_on_success and event["status"] == "completed":
                 # Success ends the task here: no second trip through a worker.
-                await self._clean_up(succeeded=True)
+                await self._copy_log_tail()
                 finished = TaskSuccessEvent(xcoms={"return_value": event["result_data"] or {}})
         except Exception as exc:  # noqa: BLE001 - one final error event, never a crash
             event = {
@@ -190,26 +209,38 @@ class HeartbeatTrigger(BaseTrigger):
                 "error_message": f"{type(exc).__name__}: {exc}",
             }
         finally:
-            await self._close()
+            if finished is None:
+                await self._close()
+        if finished is not None:
+            # Removing files and the container need not delay the task's success.
+            _in_background(self._clean_up(succeeded=True))
         yield finished or TriggerEvent(event)
 
-    async def _clean_up(self, *, succeeded: bool) -> None:
-        """What execute_complete does on a worker: the container's log into the task
-        log, the config directory removed, the container removed per policy."""
+    async def _copy_log_tail(self) -> None:
+        """The container's last log lines into the task log."""
         try:
             docker = await self._docker()
             tail = await docker.logs_tail(self.container_name, 100)
-            if tail.strip():
-                self.log.info("Last lines of %s:\n%s", self.container_name, tail.rstrip())
+        except Exception as exc:  # noqa: BLE001 - the task's result matters more
+            self.log.warning("Could not read the log of %s: %s", self.container_name, exc)
+            return
+        if tail.strip():
+            self.log.info("Last lines of %s:\n%s", self.container_name, tail.rstrip())
+
+    async def _clean_up(self, *, succeeded: bool) -> None:
+        """What execute_complete does on a worker: remove the config directory, and
+        the container per policy. Outputs stay."""
+        try:
             if self.config_dir:
                 ssh = await self._ssh_conn()
                 await ssh.run(rm_command(self.config_dir), check=True, timeout=30)
             if should_remove(self.remove_policy, succeeded=succeeded):
+                docker = await self._docker()
                 await docker.remove(self.container_name)
-            self.log.info("Outputs stay on the execution host in %s",
-                          self.completion_file.rsplit("/", 1)[0])
-        except Exception as exc:  # noqa: BLE001 - the task's result matters more
+        except Exception as exc:  # noqa: BLE001 - nobody awaits this
             self.log.warning("Cleanup of %s incomplete: %s", self.execution_id, exc)
+        finally:
+            await self._close()
 
     async def _watch(self) -> dict[str, Any]:
         store = await self._store()
@@ -332,10 +363,7 @@ class HeartbeatTrigger(BaseTrigger):
         it bounds itself well inside the triggerer's 30 s.
         """
         self.log.info("Stopping execution %s on the user's request", self.execution_id)
-        work = asyncio.ensure_future(self._kill())
-        _BACKGROUND.add(work)
-        work.add_done_callback(_BACKGROUND.discard)
-        await asyncio.shield(work)
+        await asyncio.shield(_in_background(self._kill()))
 
     async def _kill(self) -> None:
         try:
