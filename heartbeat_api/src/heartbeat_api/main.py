@@ -24,6 +24,7 @@ from heartbeat_api.problems import redis_location, redis_unavailable
 from heartbeat_api.routes import completions, executions, health, heartbeats
 from heartbeat_api.settings import Settings, load_settings
 from heartbeat_api.store import ExecutionStore
+from heartbeat_api.ui import router as live_view_router
 
 logger = logging.getLogger("heartbeat_api")
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool | None = Non
     app.state.settings = settings
     for router in (heartbeats.router, completions.router, executions.router, health.router):
         app.include_router(router)
+    app.include_router(live_view_router)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(UnknownExecution)

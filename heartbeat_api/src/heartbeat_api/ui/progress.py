@@ -35,6 +35,8 @@ _COUNTERS: tuple[tuple[str, str], ...] = (
 )
 # Rates are measured over this many seconds of samples.
 RATE_WINDOW_SECONDS = 60.0
+# The average since the start needs this much time, or one early count looks like a burst.
+MIN_AVERAGE_SECONDS = 5.0
 _MAX_SAMPLES = 120
 
 
@@ -74,8 +76,9 @@ def _rows_fraction(progress: dict[str, Any]) -> tuple[float, float] | None:
     done = _number(progress.get("rows_done"))
     if not isinstance(tables, dict) or not tables or done is None:
         return None
-    estimates = [_number(t.get("rows_estimated")) if isinstance(t, dict) else None
-                 for t in tables.values()]
+    estimates = [
+        _number(t.get("rows_estimated")) if isinstance(t, dict) else None for t in tables.values()
+    ]
     if any(e is None for e in estimates):
         return None
     total = sum(e for e in estimates if e is not None)
@@ -146,9 +149,11 @@ class RateTracker:
             if at < last.at:
                 return  # out of order: the stream is ordered, so this is a replay
             went_back = (
-                (summary.done is not None and last.done is not None and summary.done < last.done)
-                or (summary.fraction is not None and last.fraction is not None
-                    and summary.fraction < last.fraction - 1e-9)
+                summary.done is not None and last.done is not None and summary.done < last.done
+            ) or (
+                summary.fraction is not None
+                and last.fraction is not None
+                and summary.fraction < last.fraction - 1e-9
             )
             if went_back:
                 self._samples.clear()
@@ -170,8 +175,11 @@ class RateTracker:
         eta = None
         if summary.fraction is not None and summary.fraction >= 1.0:
             eta = 0.0
-        elif (summary.fraction is not None and last.fraction is not None
-              and first.fraction is not None):
+        elif (
+            summary.fraction is not None
+            and last.fraction is not None
+            and first.fraction is not None
+        ):
             fraction_rate = (last.fraction - first.fraction) / elapsed
             if fraction_rate > 0:
                 eta = (1.0 - summary.fraction) / fraction_rate
@@ -180,11 +188,18 @@ class RateTracker:
     def _span(self, started_at: float | None) -> tuple[_Sample | None, _Sample | None]:
         if len(self._samples) >= 2:
             return self._samples[0], self._samples[-1]
-        if len(self._samples) == 1 and started_at is not None:
+        if (
+            len(self._samples) == 1
+            and started_at is not None
+            and self._samples[0].at - started_at >= MIN_AVERAGE_SECONDS
+        ):
             # One sample: average since the start, as if it began from nothing.
             last = self._samples[0]
-            origin = _Sample(started_at, 0.0 if last.done is not None else None,
-                             0.0 if last.fraction is not None else None)
+            origin = _Sample(
+                started_at,
+                0.0 if last.done is not None else None,
+                0.0 if last.fraction is not None else None,
+            )
             return origin, last
         return None, None
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from heartbeat_api.records import Event, Execution
-from heartbeat_api.ui.progress import Estimate, ProgressSummary
+from heartbeat_api.ui.progress import Estimate, ProgressSummary, summarize
 
 # A DAG id naming one of these words runs that task type (Contract 6's DAG ids do).
 _TYPE_WORDS: tuple[tuple[str, str], ...] = (
@@ -19,8 +19,17 @@ _TYPE_WORDS: tuple[tuple[str, str], ...] = (
 )
 # Result counters worth a glance, in this order; other numbers follow.
 _RESULT_KEYS = (
-    "records", "records_written", "items", "pages_crawled", "pages", "rows_read",
-    "rows_inserted", "rows_updated", "tables", "errors", "duration_seconds",
+    "records",
+    "records_written",
+    "items",
+    "pages_crawled",
+    "pages",
+    "rows_read",
+    "rows_inserted",
+    "rows_updated",
+    "tables",
+    "errors",
+    "duration_seconds",
 )
 MAX_RESULT_FIELDS = 4
 MAX_ERROR_CHARS = 300
@@ -110,9 +119,7 @@ def execution_row(
     }
 
 
-def heartbeat_patch(
-    event: Event, summary: ProgressSummary, estimate: Estimate
-) -> dict[str, Any]:
+def heartbeat_patch(event: Event, summary: ProgressSummary, estimate: Estimate) -> dict[str, Any]:
     """What one heartbeat changes in a row (merged by the browser into what it has).
 
     A heartbeat without progress leaves the progress as it was, but the rate still moves.
@@ -129,11 +136,15 @@ def heartbeat_patch(
 
 
 def event_dict(event: Event) -> dict[str, Any]:
-    """An event of the heartbeat log as the detail view lists it."""
-    return {
+    """An event of the heartbeat log as the detail view lists and charts it."""
+    entry: dict[str, Any] = {
         "type": event.type,
         "at": event.at,
         "status": event.status,
         "progress": event.progress,
         "detail": {k: v for k, v in event.detail.items() if k != "execution_id"},
     }
+    if event.progress is not None:
+        summary = summarize(event.progress)
+        entry.update(fraction=summary.fraction, done=summary.done, unit=summary.unit)
+    return entry
