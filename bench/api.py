@@ -2,7 +2,7 @@
 bare requests.Session loop, on the same static pages served by Debian's nginx.
 
     .venv/bin/python bench/api.py [--pages 500] [--per-page 100] [--rounds 3]
-                                  [--concurrency 4] [--rate 50] [--rate-pages 150]
+                                  [--concurrency 8] [--rate 50] [--rate-pages 150]
 
 dlt, the bare loop and "ours, next link" follow the `next` URL of each page to the end;
 "ours, page xN ahead" asks /items?page=N (nginx maps it to the same files) with N
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--per-page", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--rate-pages", type=int, default=150)
     args = parser.parse_args()

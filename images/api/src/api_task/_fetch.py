@@ -54,8 +54,10 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 
 
 def _without_query_names(url: str, names: frozenset[str]) -> str:
+    if not names:
+        return url
     parts = urlsplit(url)
-    if not names or not parts.query:
+    if not parts.query:
         return url
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
     return urlunsplit(parts._replace(query=urlencode(kept)))
