@@ -1,5 +1,7 @@
 """A small shop site for the demo: product listing, categories and product pages
-marked up with schema.org JSON-LD, plus a robots.txt.
+marked up with schema.org JSON-LD, a robots.txt, and a paginated JSON API
+(`/api/v1/products?page=N&per_page=M[&since_id=K]`) that wants
+`Authorization: Bearer $SAMPLE_API_TOKEN`.
 
     python scripts/sample_site.py serve --port 8088 [--bind 0.0.0.0]
 
@@ -10,9 +12,12 @@ host.docker.internal.
 from __future__ import annotations
 
 import argparse
+import hmac
 import html
 import json
+import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 CATEGORIES = {
     "kitchen": ["Espresso Maker", "Chef Knife", "Cast Iron Pan", "Tea Kettle"],
@@ -107,9 +112,31 @@ def render(path: str) -> tuple[int, str, bytes]:
     return 404, "text/html", page("Not found", "")
 
 
+def api_products(query: dict[str, list[str]]) -> bytes:
+    page = max(int(query.get("page", ["1"])[0]), 1)
+    per_page = min(max(int(query.get("per_page", ["5"])[0]), 1), 100)
+    since_id = int(query.get("since_id", ["0"])[0])
+    items = [p for p in products() if int(str(p["id"])) > since_id]
+    chunk = items[(page - 1) * per_page : page * per_page]
+    return json.dumps({"page": page, "per_page": per_page, "total": len(items),
+                       "data": chunk}).encode()
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        status, ctype, body = render(self.path.split("?", 1)[0].rstrip("/") or "/")
+        url = urlsplit(self.path)
+        if url.path.rstrip("/") == "/api/v1/products":
+            expected = f"Bearer {os.environ.get('SAMPLE_API_TOKEN', '')}"
+            given = self.headers.get("Authorization", "")
+            if not os.environ.get("SAMPLE_API_TOKEN") or not hmac.compare_digest(given, expected):
+                self._send(401, "application/json", b'{"error": "bad or missing token"}')
+                return
+            self._send(200, "application/json", api_products(parse_qs(url.query)))
+            return
+        status, ctype, body = render(url.path.rstrip("/") or "/")
+        self._send(status, ctype, body)
+
+    def _send(self, status: int, ctype: str, body: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", f"{ctype}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))

@@ -53,28 +53,32 @@ def log(msg: str) -> None:
 
 
 def load_secrets() -> dict[str, str]:
-    path = STATE / "secrets.json"
-    if path.exists():
-        data: dict[str, str] = json.loads(path.read_text())
-        return data
+    """Generated once; keys added by a newer version are filled in."""
     from cryptography.fernet import Fernet
 
-    data = {
-        "heartbeat_secret": secrets.token_urlsafe(32),
-        "heartbeat_admin_token": secrets.token_urlsafe(32),
-        "airflow_jwt_secret": secrets.token_urlsafe(32),
-        "airflow_secret_key": secrets.token_urlsafe(32),
-        "airflow_fernet_key": Fernet.generate_key().decode(),
+    path = STATE / "secrets.json"
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
+        "heartbeat_secret": lambda: secrets.token_urlsafe(32),
+        "heartbeat_admin_token": lambda: secrets.token_urlsafe(32),
+        "airflow_jwt_secret": lambda: secrets.token_urlsafe(32),
+        "airflow_secret_key": lambda: secrets.token_urlsafe(32),
+        "airflow_fernet_key": lambda: Fernet.generate_key().decode(),
+        "sample_api_token": lambda: secrets.token_urlsafe(24),
     }
-    STATE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
-    path.chmod(0o600)
+    missing = {key: make() for key, make in wanted.items() if key not in data}
+    if missing:
+        data.update(missing)
+        STATE.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
     return data
 
 
 def stack_env() -> dict[str, str]:
     s = load_secrets()
     env = dict(os.environ)
+    env["SAMPLE_API_TOKEN"] = s["sample_api_token"]
     env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"
     env.update(
         {
@@ -254,12 +258,43 @@ def connections() -> dict[str, dict[str, object]]:
             "port": 6379,
             "extra": {"db": REDIS_DB},
         },
+        # The API DAG's token for the sample shop API.
+        "shop_api": {"conn_type": "http", "host": "host.docker.internal", "port": SITE_PORT,
+                     "password": s["sample_api_token"]},
+        # The database DAG's source and target (local PostgreSQL, see demo_databases).
+        "demo_source_db": {"conn_type": "postgres", "host": "127.0.0.1", "port": 5432,
+                           "login": "postgres", "schema": "demo_source"},
+        "demo_target_db": {"conn_type": "postgres", "host": "127.0.0.1", "port": 5432,
+                           "login": "postgres", "schema": "demo_target"},
     }
+
+
+def demo_databases() -> None:
+    """The database DAG's demo: a products table in demo_source, an empty demo_target."""
+    def psql(db: str, sql: str) -> str:
+        return subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAc", sql],
+            check=True, capture_output=True, text=True).stdout.strip()
+
+    for db in ("demo_source", "demo_target"):
+        if psql("postgres", f"select 1 from pg_database where datname = '{db}'") != "1":
+            psql("postgres", f"create database {db}")
+    psql("demo_source", """
+        create table if not exists products (
+            id integer primary key, name text not null, category text,
+            price numeric(10, 2), in_stock boolean,
+            updated_at timestamptz not null default now());
+        insert into products (id, name, category, price, in_stock)
+        select g, 'Product ' || g, (array['kitchen', 'garden', 'office'])[1 + g % 3],
+               round((9.5 + g * 7.25)::numeric, 2), g % 4 <> 0
+        from generate_series(1, 500) g
+        on conflict (id) do nothing;""")
 
 
 def start(names: list[str]) -> None:
     env = stack_env()
     if any(n.startswith("airflow-") for n in names):
+        demo_databases()
         airflow_prepare(env)
     for name in names:
         start_one(name, env)

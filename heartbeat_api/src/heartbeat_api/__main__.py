@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # Live-view event streams would otherwise hold a shutdown for up to 120 s.
+        timeout_graceful_shutdown=5,
         loop="uvloop",
         http="httptools",
         access_log=False,

@@ -35,3 +35,16 @@ def test_container_settings_name_the_bad_field() -> None:
 def test_timeouts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="timeouts.heartbeat=0"):
         Timeouts(heartbeat=0)
+
+
+def test_sqlalchemy_urls_from_airflow_connections() -> None:
+    from airflow.models.connection import Connection
+    from heartbeat_operator.hooks import sqlalchemy_url
+
+    pg = Connection(conn_id="src", conn_type="postgres", host="db", port=5432,
+                    login="app", password="p@ss/word", schema="shop")
+    assert sqlalchemy_url(pg) == "postgresql+psycopg://app:p%40ss%2Fword@db:5432/shop"
+    my = Connection(conn_id="t", conn_type="mysql", host="m", login="root", schema="x")
+    assert sqlalchemy_url(my) == "mysql+pymysql://root@m/x"
+    with pytest.raises(ValueError, match="#sqlalchemy needs"):
+        sqlalchemy_url(Connection(conn_id="h", conn_type="http", host="x"))

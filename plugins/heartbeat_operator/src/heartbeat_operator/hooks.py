@@ -228,14 +228,47 @@ def redis_url_from_connection(conn: Any) -> str:
     return f"{scheme}://{auth}{conn.host or 'localhost'}:{conn.port or 6379}/{db}"
 
 
+_SQLALCHEMY_DRIVERS = {
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+
+
+def sqlalchemy_url(conn: Any) -> str:
+    """A SQLAlchemy URL from a postgres, mysql or sqlite Airflow connection."""
+    from urllib.parse import quote
+
+    if conn.conn_type == "sqlite":
+        return f"sqlite:///{conn.host}"
+    driver = _SQLALCHEMY_DRIVERS.get(conn.conn_type)
+    if driver is None:
+        raise ValueError(
+            f"connection {conn.conn_id!r} is of type {conn.conn_type!r}; "
+            "#sqlalchemy needs postgres, mysql or sqlite"
+        )
+    auth = quote(conn.login or "", safe="")
+    if conn.password:
+        auth += ":" + quote(conn.password, safe="")
+    port = f":{conn.port}" if conn.port else ""
+    return f"{driver}://{auth}@{conn.host}{port}/{conn.schema or ''}"
+
+
 def secret_from_connection(spec: str) -> str:
-    """`conn_id` -> the connection's password; `conn_id#uri` -> its full URI."""
+    """`conn_id` -> the connection's password; `conn_id#uri` -> its Airflow URI;
+    `conn_id#sqlalchemy` -> a SQLAlchemy URL for the database it names."""
     conn_id, _, part = spec.partition("#")
     conn = BaseHook.get_connection(conn_id)
     if part == "uri":
         return str(conn.get_uri())
+    if part == "sqlalchemy":
+        return sqlalchemy_url(conn)
     if part not in ("", "password"):
-        raise ValueError(f"env_from_connections {spec!r}: use 'conn_id' or 'conn_id#uri'")
+        raise ValueError(
+            f"env_from_connections {spec!r}: use 'conn_id', 'conn_id#uri' or "
+            "'conn_id#sqlalchemy'"
+        )
     if not conn.password:
         raise ValueError(f"connection {conn_id!r} has no password to pass to the container")
     return str(conn.password)

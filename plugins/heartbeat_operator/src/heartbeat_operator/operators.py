@@ -33,6 +33,7 @@ from heartbeat_operator.hooks import (
     redis_url,
     secret_from_connection,
 )
+from heartbeat_operator.links import ExecutionLink
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 
 EVENT_KEYS = frozenset({"status", "execution_id", "container_name"})
@@ -54,6 +55,7 @@ class HeartbeatDockerOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("config",)
+    operator_extra_links = (ExecutionLink(),)
     template_fields_renderers = {"config": "json"}
     ui_color = "#e8f4fd"
 

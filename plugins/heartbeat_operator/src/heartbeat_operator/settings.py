@@ -13,8 +13,9 @@ class ContainerSettings:
     """How the container runs on the execution host.
 
     env_from_connections maps a container variable to an Airflow connection id: the
-    variable gets the connection's password (or its URI with ``conn_id#uri``), so secrets
-    come from Airflow and never sit in the config file.
+    variable gets the connection's password, its URI with ``conn_id#uri``, or a
+    SQLAlchemy URL with ``conn_id#sqlalchemy``; secrets come from Airflow and never sit
+    in the config file.
     """
 
     memory: str | None = None
