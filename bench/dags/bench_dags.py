@@ -8,7 +8,6 @@ from datetime import datetime
 
 from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.sdk import DAG, Param
-
 from heartbeat_operator.dag_factory import collection_dag
 
 IMAGE = "data-collection-testing:latest"
