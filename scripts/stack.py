@@ -244,6 +244,15 @@ def connections() -> dict[str, dict[str, object]]:
             "extra": {"key_file": str(ssh_dir / "id_ed25519"), "host_key": host_key,
                       "look_for_keys": "false"},
         },
+        # A second SSH host in front of the same engine, for placement across hosts.
+        "execution_host_2": {
+            "conn_type": "ssh",
+            "host": "127.0.0.1",
+            "port": SSH_PORT + 1,
+            "login": "root",
+            "extra": {"key_file": str(ssh_dir / "id_ed25519"), "host_key": host_key,
+                      "look_for_keys": "false"},
+        },
         "heartbeat_api": {
             "conn_type": "http",
             "host": "127.0.0.1",

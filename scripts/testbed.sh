@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 SSH_PORT=${SSH_PORT:-2222}
+SSH_PORT_2=${SSH_PORT_2:-2223}
 SSH_DIR="$STATE/ssh"
 
 alive() { [ -f "$STATE/started/$1" ] && kill -0 "$(cat "$STATE/started/$1")" 2>/dev/null; }
@@ -24,19 +25,25 @@ start_docker() {
   wait_for "dockerd (see $STATE/logs/dockerd.log)" 60 docker info
 }
 
+# start_sshd NAME PORT: an SSH execution host on 127.0.0.1:PORT (key auth only).
+# Two of them (sharing this machine's Docker engine) let tests place runs on
+# several hosts.
 start_sshd() {
-  if alive sshd; then return 0; fi
+  local name=$1 port=$2
+  if alive "$name"; then return 0; fi
   need_pkg sshd openssh-server openssh-client
   mkdir -p "$SSH_DIR" && chmod 700 "$SSH_DIR"
   [ -f "$SSH_DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C testbed-host -f "$SSH_DIR/host_ed25519"
   [ -f "$SSH_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C testbed-user -f "$SSH_DIR/id_ed25519"
   cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys" && chmod 600 "$SSH_DIR/authorized_keys"
-  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
-  cat >"$SSH_DIR/sshd_config" <<CFG
-Port $SSH_PORT
+  local key; key=$(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")
+  echo "[127.0.0.1]:$SSH_PORT $key" >"$SSH_DIR/known_hosts"
+  echo "[127.0.0.1]:$SSH_PORT_2 $key" >>"$SSH_DIR/known_hosts"
+  cat >"$SSH_DIR/$name.conf" <<CFG
+Port $port
 ListenAddress 127.0.0.1
 HostKey $SSH_DIR/host_ed25519
-PidFile $SSH_DIR/sshd.pid
+PidFile $SSH_DIR/$name.pid
 AuthorizedKeysFile $SSH_DIR/authorized_keys
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -44,15 +51,17 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
+AllowStreamLocalForwarding yes
 MaxStartups 100:30:200
 MaxSessions 100
 Subsystem sftp internal-sftp
 CFG
   mkdir -p /run/sshd
-  "$(command -v sshd || echo /usr/sbin/sshd)" -f "$SSH_DIR/sshd_config" -E "$STATE/logs/sshd.log"
-  wait_for "sshd on 127.0.0.1:$SSH_PORT" 10 test -s "$SSH_DIR/sshd.pid"
-  mark_started sshd "$(cat "$SSH_DIR/sshd.pid")"
-  wait_for "sshd on 127.0.0.1:$SSH_PORT" 10 ssh -p "$SSH_PORT" -i "$SSH_DIR/id_ed25519" \
+  rm -f "$SSH_DIR/$name.pid"
+  "$(command -v sshd || echo /usr/sbin/sshd)" -f "$SSH_DIR/$name.conf" -E "$STATE/logs/$name.log"
+  wait_for "$name on 127.0.0.1:$port" 10 test -s "$SSH_DIR/$name.pid"
+  mark_started "$name" "$(cat "$SSH_DIR/$name.pid")"
+  wait_for "$name on 127.0.0.1:$port" 10 ssh -p "$port" -i "$SSH_DIR/id_ed25519" \
     -o UserKnownHostsFile="$SSH_DIR/known_hosts" -o BatchMode=yes root@127.0.0.1 true
 }
 
@@ -97,6 +106,7 @@ status() {
   printf '%-16s %s\n' \
     "docker" "$(docker info --format '{{.ServerVersion}} ({{.Driver}})' 2>/dev/null || echo down)" \
     "ssh host" "$(alive sshd && echo "root@127.0.0.1:$SSH_PORT key $SSH_DIR/id_ed25519" || echo down)" \
+    "ssh host 2" "$(alive sshd2 && echo "root@127.0.0.1:$SSH_PORT_2 (same engine)" || echo down)" \
     "redis" "$(redis-cli ping >/dev/null 2>&1 && echo 127.0.0.1:6379 || echo down)" \
     "postgresql" "$(pg_isready -q -h 127.0.0.1 2>/dev/null && echo 127.0.0.1:5432 || echo down)" \
     "mariadb" "$(mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && echo 127.0.0.1:3306 || echo down)" \
@@ -133,7 +143,8 @@ stop() {
 case "${1:-start}" in
   start)
     start_docker
-    start_sshd
+    start_sshd sshd "$SSH_PORT"
+    start_sshd sshd2 "$SSH_PORT_2"
     start_redis
     start_postgres
     start_mariadb

@@ -35,3 +35,14 @@ e2e_retry = collection_dag(
     retry_delay=1.0,
     heartbeat_interval=1.0,
 )
+
+e2e_multihost = collection_dag(
+    "e2e_multihost",
+    default_config=CONFIG,
+    schedule=None,
+    description="End-to-end tests: runs placed on two execution hosts.",
+    tags=["tests"],
+    retries=0,
+    heartbeat_interval=1.0,
+    ssh_conn_id=["execution_host", "execution_host_2"],
+)

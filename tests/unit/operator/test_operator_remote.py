@@ -84,3 +84,12 @@ def test_progress_summary_is_one_short_line() -> None:
     line = _remote.summarize_progress({"stage": "fetching", "pages": 3, "nested": {"a": 1}})
     assert line == "fetching, pages=3"
     assert _remote.summarize_progress(None) == "no progress reported yet"
+
+
+def test_least_busy_host_wins_and_ties_are_shared() -> None:
+    from heartbeat_operator.placement import pick_least_busy
+
+    assert pick_least_busy({"a": 3, "b": 1, "c": 2}, lambda xs: xs[0]) == "b"
+    assert pick_least_busy({"a": 1, "b": 1, "c": 2}, lambda xs: xs[-1]) == "b"
+    seen = {pick_least_busy({"a": 0, "b": 0}, lambda xs, i=i: xs[i % 2]) for i in range(2)}
+    assert seen == {"a", "b"}

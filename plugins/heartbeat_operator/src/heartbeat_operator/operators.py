@@ -34,6 +34,7 @@ from heartbeat_operator.hooks import (
     secret_from_connection,
 )
 from heartbeat_operator.links import ExecutionLink
+from heartbeat_operator.placement import HOST_LABEL, place
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 
 EVENT_KEYS = frozenset({"status", "execution_id", "container_name"})
@@ -44,7 +45,9 @@ class HeartbeatDockerOperator(BaseOperator):
 
     :param config: the task config (DESIGN.md, Contract 2): a dict, a JSON text, or a
         path to a JSON file. Templated.
-    :param ssh_conn_id: SSH connection to the execution host (host key checked).
+    :param ssh_conn_id: SSH connection to the execution host (host key checked), or a
+        list of them: each run goes to the one with the fewest running containers,
+        skipping hosts that do not answer (see ``heartbeat_operator.placement``).
     :param heartbeat_api_conn_id: `http` connection to the heartbeat API; its password is
         the admin token, its extra `container_url` the address containers use.
     :param redis_conn_id: `redis` connection to the heartbeat API's Redis.
@@ -63,7 +66,7 @@ class HeartbeatDockerOperator(BaseOperator):
         self,
         *,
         config: dict[str, Any] | str,
-        ssh_conn_id: str = "execution_host",
+        ssh_conn_id: str | Sequence[str] = "execution_host",
         heartbeat_api_conn_id: str = "heartbeat_api",
         redis_conn_id: str = "heartbeat_redis",
         docker: DockerEndpoint | None = None,
@@ -74,7 +77,9 @@ class HeartbeatDockerOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.config = config
-        self.ssh_conn_id = ssh_conn_id
+        self.ssh_conn_ids = [ssh_conn_id] if isinstance(ssh_conn_id, str) else list(ssh_conn_id)
+        if not self.ssh_conn_ids:
+            raise ValueError("ssh_conn_id: give at least one SSH connection id")
         self.heartbeat_api_conn_id = heartbeat_api_conn_id
         self.redis_conn_id = redis_conn_id
         self.docker = docker or DockerEndpoint()
@@ -133,10 +138,15 @@ class HeartbeatDockerOperator(BaseOperator):
         ti.xcom_push(key="container_name", value=name)
         self.log.info("Execution %s registered; container %s", execution_id, name)
 
-        host = ExecutionHost(self.ssh_conn_id, self.docker)
+        placement = place(self.ssh_conn_ids, self.docker, self.log)
+        host, conn_id = placement.chosen, placement.conn_id
         try:
             if ti.try_number > 1:
-                self._stop_earlier_tries(host, dag_id, task_id, run_id, map_index)
+                # An earlier try may have run on any of the hosts.
+                for each in placement.all_hosts().values():
+                    self._stop_earlier_tries(each, dag_id, task_id, run_id, map_index)
+            placement.close_others()
+            ti.xcom_push(key="execution_host", value=conn_id)
             host.upload_config(paths, dumps_config(payload))
             uid, gid = host.owner_of(paths.config_dir)
             user = _remote.container_user(uid, gid)
@@ -147,29 +157,30 @@ class HeartbeatDockerOperator(BaseOperator):
                 heartbeat_interval=self.heartbeat_interval, extra=secrets)
             self._run_container(host, config, name, paths, env, user, _remote.labels(
                 execution_id=execution_id, dag_id=dag_id, task_id=task_id, run_id=run_id,
-                try_number=ti.try_number, map_index=map_index))
+                try_number=ti.try_number, map_index=map_index) | {HOST_LABEL: conn_id})
             self.log.info("Started %s from %s on %s", name, config.docker_image, host.host)
         except Exception as exc:
             self._abandon(host, execution_id, paths, name, exc)
             raise
         finally:
+            placement.close_others()
             host.close()
 
         deadline = None
         if self.execution_timeout is not None:
             deadline = time.time() + self.execution_timeout.total_seconds()
         self.defer(
-            trigger=self._trigger(execution_id, name, paths, deadline),
+            trigger=self._trigger(execution_id, name, paths, deadline, conn_id),
             method_name="execute_complete",
         )
 
     def _trigger(self, execution_id: str, name: str, paths: _remote.RemotePaths,
-                 deadline: float | None) -> Any:
+                 deadline: float | None, ssh_conn_id: str) -> Any:
         from heartbeat_operator.triggers import HeartbeatTrigger
 
         return HeartbeatTrigger(
             execution_id=execution_id, container_name=name, redis_conn_id=self.redis_conn_id,
-            ssh_conn_id=self.ssh_conn_id, docker_endpoint=self.docker.as_dict(),
+            ssh_conn_id=ssh_conn_id, docker_endpoint=self.docker.as_dict(),
             completion_file=paths.completion_file,
             heartbeat_timeout=self.timeouts.heartbeat, startup_timeout=self.timeouts.startup,
             silent_running_timeout=self.timeouts.silent_running, deadline=deadline,
@@ -251,7 +262,8 @@ class HeartbeatDockerOperator(BaseOperator):
         execution_id = event["execution_id"]
         name = event["container_name"]
         succeeded = status == "completed"
-        self._finish(execution_id, name, succeeded, event.get("log_tail"))
+        ssh_conn_id = event.get("ssh_conn_id") or self.ssh_conn_ids[0]
+        self._finish(ssh_conn_id, execution_id, name, succeeded, event.get("log_tail"))
         message = event.get("error_message") or status
         exit_code = event.get("exit_code")
         if succeeded:
@@ -273,12 +285,12 @@ class HeartbeatDockerOperator(BaseOperator):
             return False
         return bool(cfg.api_config is not None and getattr(cfg.api_config, "incremental", None))
 
-    def _finish(self, execution_id: str, name: str, succeeded: bool,
+    def _finish(self, ssh_conn_id: str, execution_id: str, name: str, succeeded: bool,
                 log_tail: str | None) -> None:
         """Copy the container's log into the task log, then clean up per policy."""
         paths = _remote.RemotePaths.for_execution(
             execution_id, self.container.config_root, self.container.output_root)
-        host = ExecutionHost(self.ssh_conn_id, self.docker)
+        host = ExecutionHost(ssh_conn_id, self.docker)
         try:
             try:
                 logs = host.docker.containers.get(name).logs(tail=100).decode("utf-8", "replace")

@@ -387,4 +387,5 @@ class HeartbeatTrigger(BaseTrigger):
             "result_data": ex.result_data,
             "error_message": ex.error_message,
             "exit_code": ex.exit_code,
+            "ssh_conn_id": self.ssh_conn_id,
         }
