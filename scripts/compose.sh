@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The compose stack (docker-compose.yml) on one machine, offline-capable.
 #
+#   scripts/compose.sh install            install docker-compose (Debian's, 1.29) if missing
 #   scripts/compose.sh init-env [FILE]    write FILE (default .env) with random secrets
 #   scripts/compose.sh prepare [--online] what the build needs: wheels (pinned from
 #                                         uv.lock), SSH keys, task image archives
@@ -23,7 +24,6 @@ export UV_SYSTEM_CERTS=1
 UV=${UV:-$(command -v uv || echo "$HOME/.local/bin/uv")}
 ENV_FILE=${COMPOSE_ENV_FILE:-.env}
 TASK_IMAGES=${TASK_IMAGES:-crawler api database}
-WHEEL_IMAGES=(heartbeat-api airflow)
 
 clog() { printf '[compose] %s\n' "$*" >&2; }
 
@@ -36,6 +36,8 @@ env_value() {
 
 need_compose() {
   need_pkg docker-compose docker-compose
+  docker-compose version --short 2>/dev/null | grep -q '^1\.29\.' \
+    || clog "warning: tested with docker-compose 1.29, found $(docker-compose version --short 2>/dev/null)"
   [ -f "$ENV_FILE" ] || die "$ENV_FILE is missing: run 'scripts/compose.sh init-env' (or copy .env.example and fill it)"
 }
 
@@ -63,9 +65,11 @@ PY
 }
 
 # requirements PACKAGE...: the pinned third-party requirements of PACKAGEs (stdout).
+# --all-extras: heartbeat-operator's optional `celery` extra (the CeleryExecutor's
+# provider) goes into the Airflow image once the lock has it.
 requirements() {
-  "$UV" export --quiet --frozen $(printf -- '--package %s ' "$@") --no-dev --no-hashes \
-    --no-emit-workspace --no-header --no-annotate
+  "$UV" export --quiet --frozen $(printf -- '--package %s ' "$@") --all-extras --no-dev \
+    --no-hashes --no-emit-workspace --no-header --no-annotate
 }
 
 # wheels IMAGE PACKAGE...: deploy/IMAGE/wheels (third-party, rebuilt only when the pins
@@ -82,6 +86,7 @@ wheels() {
   fi
   if [ "${ONLINE:-}" = 1 ]; then
     find "$wheels" -name '*.whl' -delete
+    rm -f "$wheels/.complete"
     mv "$wheels/requirements.new" "$wheels/requirements.txt"
   elif cmp -s "$wheels/requirements.new" "$wheels/requirements.txt" && [ -f "$wheels/.complete" ]; then
     rm -f "$wheels/requirements.new"
@@ -99,13 +104,16 @@ wheels() {
     rm -f "$wheels/fetch.txt"
     touch "$wheels/.complete"
   fi
-  find "$packages" -name '*.whl' -delete
-  local member
+  # Built elsewhere and moved: uv drops a `.gitignore` into its output folder.
+  local out member
+  out=$(mktemp -d "${TMPDIR:-/tmp}/compose-packages.XXXXXX")
   for member in $("$UV" export --quiet --frozen $(printf -- '--package %s ' "$@") --no-dev \
       --no-hashes --only-emit-workspace --no-header --no-annotate | sed -n 's#^-e \./##p; s#^\./##p'); do
-    "$UV" build --quiet --wheel --out-dir "$packages" "$member" 2>>"$STATE/logs/compose-wheels.log" \
-      || die "uv build of $member failed, see $STATE/logs/compose-wheels.log"
+    "$UV" build --quiet --wheel --out-dir "$out" "$member" 2>>"$STATE/logs/compose-wheels.log" \
+      || { rm -rf "$out"; die "uv build of $member failed, see $STATE/logs/compose-wheels.log"; }
   done
+  find "$packages" -name '*.whl' -delete
+  mv "$out"/*.whl "$packages/" && rm -rf "$out"
 }
 
 ssh_keys() {
@@ -221,6 +229,7 @@ down() {
 }
 
 case "${1:-}" in
+  install) need_pkg docker-compose docker-compose ;;
   init-env) shift; init_env "$@" ;;
   prepare) shift; prepare "$@" ;;
   build) shift; build "$@" ;;
