@@ -6,7 +6,8 @@ PY := .venv/bin/python
 UV = $(shell bash scripts/bootstrap.sh)
 PYTEST_ARGS ?=
 
-.PHONY: help venv testbed images services demo test test-unit lint bench stop status
+.PHONY: help venv testbed images services demo test test-unit lint bench stop status \
+	compose-up compose-down compose-test
 
 help:
 	@echo "make demo      start the local stack and run the crawler DAG end to end"
@@ -16,6 +17,7 @@ help:
 	@echo "make bench     run the benchmarks (prints figures)"
 	@echo "make lint      ruff and mypy"
 	@echo "make stop      stop what the test bed and the stack started"
+	@echo "make compose-up / compose-down   the whole system in docker-compose"
 
 venv:
 	@bash scripts/bootstrap.sh >/dev/null
@@ -55,3 +57,12 @@ status:
 stop:
 	@[ ! -x $(PY) ] || $(PY) scripts/stack.py stop
 	@bash scripts/testbed.sh stop
+
+compose-up: venv
+	@UV=$(UV) bash scripts/compose.sh up
+
+compose-down:
+	@bash scripts/compose.sh down
+
+compose-test: venv
+	@UV=$(UV) bash scripts/compose.sh test
