@@ -62,9 +62,25 @@ def test_run_completes_with_result_in_xcom(
 
 def test_killed_container_is_lost_within_the_heartbeat_timeout(
     airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
 ) -> None:
     run_id, execution_id = start(airflow, heartbeat_api, steps=600, step_seconds=0.5)
-    docker_engine.containers.get(f"task-{execution_id}").kill()
+    container = docker_engine.containers.get(f"task-{execution_id}")
+    # While it runs: the limits, the labels and the read-only config of the launch.
+    host_config = container.attrs["HostConfig"]
+    assert host_config["Memory"] == 256 * 1024**2
+    assert host_config["NanoCpus"] == 500_000_000
+    labels = container.labels
+    assert labels["heartbeat.execution_id"] == execution_id
+    assert labels["heartbeat.dag_id"] == DAG and labels["heartbeat.run_id"] == run_id
+    assert labels["heartbeat.try_number"] == "1"
+    mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    assert mounts["/app/config.json"]["RW"] is False
+    assert mounts["/app/output"]["Source"] == f"/tmp/task_outputs/{execution_id}"
+    config_dir = f"/tmp/task_configs/{execution_id}"
+    assert (sftp.stat(config_dir).st_mode or 0) & 0o777 == 0o700
+    assert (sftp.stat(f"{config_dir}/config.json").st_mode or 0) & 0o777 == 0o600
+    container.kill()
     killed_at = time.time()
     ti = airflow.wait_for_task_state(DAG, run_id, {"failed"}, timeout=90)
     assert ti["state"] == "failed"

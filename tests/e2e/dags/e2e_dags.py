@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from heartbeat_operator.dag_factory import collection_dag
+from heartbeat_operator.settings import ContainerSettings
 
 CONFIG = {
     "task_name": "e2e",
@@ -21,6 +22,7 @@ e2e_custom = collection_dag(
     description="End-to-end tests: one try.",
     tags=["tests"],
     retries=0,
+    container=ContainerSettings(memory="256m", cpus=0.5),
     heartbeat_interval=1.0,
     execution_timeout=timedelta(minutes=10),
 )
