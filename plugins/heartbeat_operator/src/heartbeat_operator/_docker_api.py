@@ -9,6 +9,7 @@ a user stops the task, so one request per stream keeps it simple.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import struct
@@ -113,6 +114,10 @@ class AsyncDockerApi:
                 return b"".join(chunks)
             finally:
                 writer.close()
+                wait_closed = getattr(writer, "wait_closed", None)
+                if wait_closed is not None:
+                    with contextlib.suppress(Exception):
+                        await wait_closed()
 
         raw = await asyncio.wait_for(roundtrip(), self._timeout)
         return parse_http_response(raw)

@@ -82,7 +82,12 @@ class ExecutionHost:
                     verify=True,
                 )
             url = self.endpoint.url.replace("tcp://", "https://" if tls else "http://")
-            return DockerClient(base_url=url, tls=tls, timeout=self._timeout)
+            # A fixed API version: asking the engine would happen before trust_env is
+            # off, and requests lets REQUESTS_CA_BUNDLE override the endpoint's own CA.
+            client = DockerClient(base_url=url, tls=tls, timeout=self._timeout,
+                                  version="1.41")
+            client.api.trust_env = False
+            return client
         # use_ssh_client=True makes docker-py build no client of its own; the adapter
         # then reuses our paramiko connection, whose host key the SSH hook checked.
         client = DockerClient(
