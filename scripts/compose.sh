@@ -192,30 +192,46 @@ build() {
 }
 
 # wait_healthy SECONDS: every container of the project healthy (one-shot ones exited 0).
+# A service that exits non-zero, or that `restart: unless-stopped` has already restarted
+# CRASH_RESTARTS times (a crash loop never turns "exited"), fails at once with its logs.
+CRASH_RESTARTS=2
 wait_healthy() {
-  local limit=$1 project deadline bad
+  local limit=$1 project deadline bad crashed name
   project=$(env_value COMPOSE_PROJECT_NAME "$(basename "$PWD")")
   deadline=$((SECONDS + limit))
   while :; do
     bad=$(docker ps -a --filter "label=com.docker.compose.project=$project" --format '{{.Names}}' \
       | xargs -r docker inspect --format \
-        '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' \
-      | awk '!(($2 == "running" && $4 == "healthy") || ($2 == "exited" && $3 == 0 && $4 == ""))')
+        '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' \
+      | awk '!(($2 == "running" && $5 == "healthy" && $4 < '$CRASH_RESTARTS') || ($2 == "exited" && $3 == 0 && $5 == ""))')
     [ -n "$bad" ] || return 0
-    if echo "$bad" | awk '$2 == "exited" && $3 != 0 {f=1} END {exit !f}' || [ $SECONDS -ge $deadline ]; then
-      echo "$bad" >&2
+    crashed=$(echo "$bad" | awk '($2 == "exited" && $3 != 0) || $4 >= '$CRASH_RESTARTS' {print substr($1, 2)}')
+    if [ -n "$crashed" ] || [ $SECONDS -ge $deadline ]; then
+      echo "$bad" | awk '{print "  " substr($1, 2) ": " $2 ", exit code " $3 ", restarts " $4 ", health " ($5 == "" ? "-" : $5)}' >&2
+      for name in $crashed; do
+        clog "last lines of $name:"
+        docker logs --tail 40 "$name" 2>&1 | sed 's/^/    /' >&2
+      done
       die "the stack is not healthy (see 'scripts/compose.sh dc logs SERVICE')"
     fi
     sleep 2
   done
 }
 
+# The celery profile is on with --celery or when .env sets either of its two lines; the
+# other one then follows, since workers without the executor (or the reverse) never run
+# a task.
 up() {
   local celery=""
   [ "${1:-}" = --celery ] && { celery=1; shift; }
+  [ "$(env_value AIRFLOW_EXECUTOR LocalExecutor)" = CeleryExecutor ] && celery=1
+  [[ ",$(env_value COMPOSE_PROFILES ""),"  == *,celery,* ]] && celery=1
   build "$@"
   if [ -n "$celery" ]; then
     export AIRFLOW_EXECUTOR=CeleryExecutor COMPOSE_PROFILES=celery
+  else
+    # Workers left from an earlier `up --celery` would still run the CeleryExecutor.
+    COMPOSE_PROFILES=celery dc rm --stop --force airflow-worker-1 airflow-worker-2 >/dev/null 2>&1 || true
   fi
   dc up -d --remove-orphans
   wait_healthy 600

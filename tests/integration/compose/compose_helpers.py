@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -24,6 +25,7 @@ from airflow_rest import AirflowRest  # noqa: E402
 # never rewrites the archives a running stack of the user's mounts.
 TEST_TASK_IMAGES = "crawler"
 TEST_TASK_IMAGES_DIR = "./.cache/compose/test-task-images"
+CRASH_RESTARTS = 2  # as scripts/compose.sh's wait_healthy
 
 
 def free_port() -> int:
@@ -64,6 +66,7 @@ def env_file_text(project: str, airflow_port: int, api_port: int, base_image: st
         "BASE_IMAGE": base_image,
         "TASK_IMAGES_DIR": TEST_TASK_IMAGES_DIR,
         "AIRFLOW_PARALLELISM": "4",
+        "AIRFLOW_WORKER_CONCURRENCY": "2",
     }
     for name, value in overrides.items():
         text, count = re.subn(rf"^#?{name}=.*$", f"{name}={value}", text, flags=re.M)
@@ -125,6 +128,21 @@ class Compose:
             result[str(c["Name"]).lstrip("/")] = (state["Status"], state["ExitCode"], health)
         return result
 
+    def by_service(self) -> dict[str, dict[str, Any]]:
+        """service -> the `docker inspect` of its (one) container."""
+        result = {}
+        for c in self.containers():
+            labels = c["Config"]["Labels"]  # type: ignore[index]
+            result[str(labels["com.docker.compose.service"])] = c
+        return result
+
+    def executor(self, service: str) -> str:
+        """AIRFLOW__CORE__EXECUTOR of SERVICE's container (only that variable: the others
+        hold secrets that must stay out of assertion messages)."""
+        env = self.by_service()[service]["Config"]["Env"]
+        prefix = "AIRFLOW__CORE__EXECUTOR="
+        return next((e[len(prefix):] for e in env if e.startswith(prefix)), "")
+
     def leftovers(self) -> dict[str, list[str]]:
         label = f"label=com.docker.compose.project={self.project}"
         return {
@@ -134,18 +152,25 @@ class Compose:
         }
 
     def wait_healthy(self, timeout: float) -> None:
-        """Every service healthy; a one-shot service (no healthcheck) exited 0."""
+        """Every service healthy; a one-shot service (no healthcheck) exited 0. A
+        service restarted twice is crash-looping (`restart: unless-stopped` never lets
+        it show "exited"): fail at once rather than at the deadline."""
         deadline = time.monotonic() + timeout
         while True:
             states = self.health()
+            restarts = {str(c["Name"]).lstrip("/"): int(str(c["RestartCount"]))
+                        for c in self.containers()}
             waiting = {name: st for name, st in states.items()
                        if st not in {("running", 0, "healthy"), ("exited", 0, None)}}
-            failed = {name: st for name, st in waiting.items()
-                      if st[0] == "exited" or st[2] == "unhealthy"}
-            if states and not waiting:
+            failed = {name: (*st, f"{restarts.get(name)} restarts")
+                      for name, st in states.items()
+                      if (name in waiting and (st[0] == "exited" or st[2] == "unhealthy"))
+                      or restarts.get(name, 0) >= CRASH_RESTARTS}
+            if states and not waiting and not failed:
                 return
             if failed or time.monotonic() > deadline:
-                logs = self.dc("logs", "--tail", "40", check=False).stdout[-6000:]
+                logs = self.dc("logs", "--tail", "40", check=False,
+                               all_profiles=True).stdout[-6000:]
                 raise AssertionError(f"stack not healthy: {failed or waiting}\n{logs}")
             time.sleep(2)
 

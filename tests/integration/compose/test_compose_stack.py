@@ -1,8 +1,13 @@
 """The compose stack for real: built from this checkout (offline, FROM the test bed's
-base image), up and healthy, the crawler DAG run through Airflow's REST API inside it,
-and `down -v` leaving no container, volume or network of the project behind.
+base image), up and healthy, the crawler DAG run through Airflow's REST API inside it;
+then `scripts/compose.sh up --celery` on the same stack (CeleryExecutor, Redis as the
+broker, two workers) and the crawler DAG again, on a Celery worker; and `down -v`
+leaving no container, volume or network of the project behind.
 
-The tests in this module run in order and share one stack (module fixtures)."""
+The tests in this module run in order and share one stack (module fixtures): the celery
+profile reuses the running databases and exec-host, which is also what a user who
+switches an existing stack to Celery gets.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,11 @@ SERVICES = {
     "postgres", "redis", "heartbeat-api", "sample-site", "exec-host", "airflow-init",
     "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
 }
+AIRFLOW_SERVICES = {"airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
+                    "airflow-triggerer"}
+CELERY_WORKERS = {"airflow-worker-1", "airflow-worker-2"}  # also their hostnames
+# What `up --celery` must leave running as it was: the data and the execution host.
+KEPT_SERVICES = {"postgres", "redis", "heartbeat-api", "sample-site", "exec-host"}
 
 
 def test_images_refuse_placeholder_secrets(built_stack: Compose) -> None:
@@ -70,6 +80,46 @@ def test_crawler_dag_succeeds_through_the_rest_api(running_stack: Compose) -> No
     assert result["status"] == "completed"
     assert result["records"] == 12  # every product of the sample shop
     assert result["errors_total"] == 0
+    # LocalExecutor: the task ran in a process of the scheduler's container.
+    scheduler = running_stack.by_service()["airflow-scheduler"]
+    assert ti["hostname"] == scheduler["Config"]["Hostname"]
+
+
+def test_up_celery_switches_the_running_stack_to_celery(running_stack: Compose) -> None:
+    before = {name: c["Id"] for name, c in running_stack.by_service().items()}
+    run(["bash", "scripts/compose.sh", "up", "--celery"], env=running_stack.script_env(),
+        timeout=1500)
+    states = running_stack.health()
+    after = running_stack.by_service()
+    assert set(after) == SERVICES | CELERY_WORKERS
+    for service in (SERVICES - {"airflow-init"}) | CELERY_WORKERS:
+        container = str(after[service]["Name"]).lstrip("/")
+        assert states[container] == ("running", 0, "healthy"), service
+    for service in AIRFLOW_SERVICES | CELERY_WORKERS:
+        assert running_stack.executor(service) == "CeleryExecutor", service
+    for service in KEPT_SERVICES:
+        assert after[service]["Id"] == before[service], f"{service} was recreated"
+    for worker in CELERY_WORKERS:
+        assert after[worker]["Config"]["Hostname"] == worker
+
+
+def test_crawler_dag_runs_on_a_celery_worker(running_stack: Compose) -> None:
+    airflow = running_stack.airflow()
+    run_id = airflow.trigger("crawler_collection")
+    final = airflow.wait_for_run("crawler_collection", run_id, timeout=600)
+    ti = airflow.task_instance("crawler_collection", run_id)
+    assert final["state"] == "success", airflow.task_log("crawler_collection", run_id,
+                                                         ti["try_number"])[-4000:]
+    assert ti["hostname"] in CELERY_WORKERS, ti["hostname"]
+    result = airflow.xcom("crawler_collection", run_id)
+    assert (result["status"], result["records"], result["errors_total"]) == ("completed", 12, 0)
+    # The worker the API names took the task from the broker and ran it.
+    worker = str(running_stack.by_service()[ti["hostname"]]["Name"]).lstrip("/")
+    logs = run(["docker", "logs", worker])
+    log = logs.stdout + logs.stderr
+    executing = [line for line in log.splitlines()
+                 if "Executing workload in Celery" in line and run_id in line]
+    assert executing, f"{worker}'s log does not show {run_id}"
 
 
 def test_down_leaves_nothing_behind(running_stack: Compose) -> None:
