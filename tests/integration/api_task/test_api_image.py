@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,120 +14,36 @@ import httpx
 import pytest
 from api_mock_server import SECRETS, MockApi
 from api_task_helpers import SECRET_ENV, config
+from heartbeat_servers import admin_client_on_own_redis
+from task_images import REPO, ensure_image, prepare_task_run
 
 pytestmark = pytest.mark.integration
 
 IMAGE = "data-collection-api:latest"
-REPO = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = "api-image-test-admin-token-0123456789"
+SECRET = "api-image-test-secret-0123456789"
 SOURCES = [REPO / "images/api", REPO / "sdk/src", REPO / "plugins/task_config/src"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(0.05)
-
-
-def _image_is_stale() -> bool:
-    inspect = subprocess.run(
-        ["docker", "image", "inspect", "-f", "{{.Created}}", IMAGE], capture_output=True, text=True
-    )
-    if inspect.returncode:
-        return True
-    created = subprocess.run(
-        ["date", "-d", inspect.stdout.strip(), "+%s"], capture_output=True, text=True, check=True
-    )
-    built_at = int(created.stdout)
-    newest = max(p.stat().st_mtime for root in SOURCES for p in root.rglob("*.py"))
-    return newest > built_at
 
 
 @pytest.fixture(scope="module")
 def api_image() -> str:
     """The image, rebuilt with scripts/build_images.sh when missing or older than its code."""
-    if _image_is_stale():
-        env = {**os.environ, "PATH": f"{Path.home()}/.local/bin:{os.environ['PATH']}"}
-        build = subprocess.run(
-            ["scripts/build_images.sh", "api"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
-        assert build.returncode == 0, build.stderr[-2000:]
-    return IMAGE
+    return ensure_image(IMAGE, "api", sources=SOURCES)
 
 
 @pytest.fixture(scope="module")
 def heartbeat_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """python -m heartbeat_api on its own redis-server; an admin client for it."""
     logs = tmp_path_factory.mktemp("heartbeat-api")
-    redis_port, api_port = _free_port(), _free_port()
-    redis_log, api_log = (logs / "redis.log").open("wb"), (logs / "api.log").open("wb")
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
-        stdout=redis_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    env = {
-        **os.environ,
-        "HEARTBEAT_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "HEARTBEAT_SECRET": "api-image-test-secret-0123456789",
-        "HEARTBEAT_ADMIN_TOKEN": ADMIN_TOKEN,
-    }
-    server = subprocess.Popen(
-        [str(REPO / ".venv/bin/python"), "-m", "heartbeat_api", "--port", str(api_port)],
-        env=env, stdout=api_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    client = httpx.Client(
-        base_url=f"http://127.0.0.1:{api_port}",
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        timeout=10,
-    )
-
-    def healthy() -> bool:
-        assert server.poll() is None, (logs / "api.log").read_text()[-2000:]
-        try:
-            return bool(client.get("/healthz").status_code == 200)
-        except httpx.HTTPError:
-            return False
-
-    try:
-        _wait_until(healthy, 30, "the heartbeat API")
+    with admin_client_on_own_redis(logs, secret=SECRET, admin_token=ADMIN_TOKEN) as client:
         yield client
-    finally:
-        client.close()
-        for process in (server, redis):
-            process.terminate()
-            process.wait(10)
-        redis_log.close()
-        api_log.close()
 
 
 class Container:
     def __init__(self, hb: httpx.Client, cfg: dict[str, Any], work: Path) -> None:
-        answer = hb.post("/api/v1/monitoring/executions", json={})
-        assert answer.status_code == 201, answer.text
-        self.execution_id, token = answer.json()["execution_id"], answer.json()["token"]
-        self.name = f"task-{self.execution_id}"
-        self.out = work / "out"
-        self.out.mkdir(parents=True)
-        config_file = work / "config.json"
-        config_file.write_text(json.dumps(cfg), encoding="utf-8")
-        secrets = [item for key, value in SECRET_ENV.items() for item in ("-e", f"{key}={value}")]
-        self.command = [
-            "docker", "run", "--rm", "--name", self.name, "--network", "host",
-            "--user", f"{os.getuid()}:{os.getgid()}",
-            "-v", f"{config_file}:/app/config.json:ro", "-v", f"{self.out}:/app/output",
-            "-e", f"TASK_EXECUTION_ID={self.execution_id}", "-e", f"HOSTNAME={self.name}",
-            "-e", f"API_BASE_URL={hb.base_url}", "-e", f"HEARTBEAT_TOKEN={token}",
-            "-e", "HEARTBEAT_INTERVAL=1", *secrets, IMAGE,
-        ]  # fmt: skip
+        run = prepare_task_run(hb, cfg, work, IMAGE, SECRET_ENV)
+        self.execution_id, self.name, self.out = run.execution_id, run.name, run.out
+        self.command = run.command
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:

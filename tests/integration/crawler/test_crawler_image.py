@@ -5,123 +5,43 @@ redis-server)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from heartbeat_servers import admin_client_on_own_redis
+from task_images import ensure_image, prepare_task_run, status_of
 
 pytestmark = pytest.mark.integration
 
 IMAGE = "data-collection-crawler:latest"
-REPO = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = "crawler-image-test-admin-token-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(0.05)
+SECRET = "crawler-image-test-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
 def crawler_image() -> str:
     """The image; built with scripts/build_images.sh when it is not there yet."""
-    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode:
-        env = {**os.environ, "PATH": f"{Path.home()}/.local/bin:{os.environ['PATH']}"}
-        build = subprocess.run(
-            ["scripts/build_images.sh", "crawler"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
-        assert build.returncode == 0, build.stderr[-2000:]
-    return IMAGE
+    return ensure_image(IMAGE, "crawler")
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """python -m heartbeat_api on its own redis-server; an admin client for it."""
     logs = tmp_path_factory.mktemp("api")
-    redis_port, api_port = free_port(), free_port()
-    redis_log, api_log = (logs / "redis.log").open("wb"), (logs / "api.log").open("wb")
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
-        stdout=redis_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    env = {
-        **os.environ,
-        "HEARTBEAT_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "HEARTBEAT_SECRET": "crawler-image-test-secret-0123456789",
-        "HEARTBEAT_ADMIN_TOKEN": ADMIN_TOKEN,
-    }
-    server = subprocess.Popen(
-        [str(REPO / ".venv/bin/python"), "-m", "heartbeat_api", "--port", str(api_port)],
-        env=env, stdout=api_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    client = httpx.Client(
-        base_url=f"http://127.0.0.1:{api_port}",
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        timeout=10,
-    )
-
-    def healthy() -> bool:
-        assert server.poll() is None, (logs / "api.log").read_text()[-2000:]
-        try:
-            return bool(client.get("/healthz").status_code == 200)
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(healthy, 30, "the heartbeat API")
+    with admin_client_on_own_redis(logs, secret=SECRET, admin_token=ADMIN_TOKEN) as client:
         yield client
-    finally:
-        client.close()
-        for process in (server, redis):
-            process.terminate()
-            process.wait(10)
-        redis_log.close()
-        api_log.close()
 
 
 def start_container(
     api: httpx.Client, config: dict[str, Any], work: Path, image: str = IMAGE
 ) -> tuple[str, str, Path, subprocess.Popen[bytes]]:
-    answer = api.post("/api/v1/monitoring/executions", json={})
-    assert answer.status_code == 201, answer.text
-    execution_id, token = answer.json()["execution_id"], answer.json()["token"]
-    name = f"task-{execution_id}"
-    out = work / "out"
-    out.mkdir(parents=True)
-    config_file = work / "config.json"
-    config_file.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-    command = [
-        "docker", "run", "--rm", "--name", name, "--network", "host",
-        "--user", f"{os.getuid()}:{os.getgid()}",
-        "-v", f"{config_file}:/app/config.json:ro", "-v", f"{out}:/app/output",
-        "-e", f"TASK_EXECUTION_ID={execution_id}", "-e", f"HOSTNAME={name}",
-        "-e", f"API_BASE_URL={api.base_url}", "-e", f"HEARTBEAT_TOKEN={token}",
-        "-e", "HEARTBEAT_INTERVAL=1", image,
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return execution_id, name, out, process
-
-
-def status_of(api: httpx.Client, execution_id: str) -> dict[str, Any]:
-    answer = api.get(f"/api/v1/task/execution/{execution_id}/status")
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json())
+    run = prepare_task_run(api, config, work, image)
+    process = subprocess.Popen(run.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return run.execution_id, run.name, run.out, process
 
 
 def test_the_image_runs_the_guides_config_against_a_local_shop(
@@ -187,14 +107,7 @@ def test_sigterm_stops_the_container_with_a_valid_partial_file(
 def test_the_browser_image_renders_script_built_pages(
     api: httpx.Client, site: Any, make_config: Any, tmp_path: Path
 ):
-    image = "data-collection-crawler:browser"
-    if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode:
-        env = {**os.environ, "PATH": f"{Path.home()}/.local/bin:{os.environ['PATH']}"}
-        build = subprocess.run(
-            ["scripts/build_images.sh", "crawler-browser"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=1200,
-        )  # fmt: skip
-        assert build.returncode == 0, build.stderr[-2000:]
+    image = ensure_image("data-collection-crawler:browser", "crawler-browser", timeout=1200)
     config = make_config(
         target_urls=[site.url("/rendered")],
         item_selector="div.product",

@@ -3,8 +3,13 @@ Chromium driven by Playwright, and executions driven by the real SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
 from pathlib import Path
+
+# Helpers shared by several parts' integration tests; tests/ is not a package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
+
+from collections.abc import Iterator
 
 import pytest
 import redis

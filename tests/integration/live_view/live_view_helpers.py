@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +10,7 @@ from typing import Any
 
 import httpx
 from heartbeat_client import HeartbeatClient
+from heartbeat_servers import HeartbeatApiProcess, running_heartbeat_api
 from playwright.sync_api import Page
 
 ADMIN_TOKEN = "live-view-admin-token-0123456789"
@@ -24,19 +19,7 @@ SECRET = "live-view-signing-secret-0123456789"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Api:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
+class Api(HeartbeatApiProcess):
     def admin(self) -> httpx.Client:
         return httpx.Client(
             base_url=self.base_url, timeout=10, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -45,46 +28,14 @@ class Api:
 
 @contextlib.contextmanager
 def running_api() -> Iterator[Api]:
-    port = free_port()
-    log_path = Path(tempfile.mkdtemp(prefix="live-view-api-")) / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTBEAT_")}
-    env.update(
-        HEARTBEAT_REDIS_URL=REDIS_URL,
-        HEARTBEAT_SECRET=SECRET,
-        HEARTBEAT_ADMIN_TOKEN=ADMIN_TOKEN,
+    with running_heartbeat_api(
+        REDIS_URL,
+        secret=SECRET,
+        admin_token=ADMIN_TOKEN,
         HEARTBEAT_UI_VIEWER_TOKEN=VIEWER_TOKEN,
         HEARTBEAT_UI_KEEPALIVE_SECONDS="2",
-    )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "heartbeat_api", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    api = Api(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"heartbeat API exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{api.base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"heartbeat API never became healthy: {log_path}")
-            time.sleep(0.1)  # polling a process that has no readiness signal
-        yield api
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    ) as server:
+        yield Api(server.base_url, server.process, server.log_path)
 
 
 @dataclass

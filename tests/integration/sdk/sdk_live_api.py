@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
-import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from heartbeat_servers import free_port, running_heartbeat_api, wait_until
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # this part's own database on the shared Redis
 ADMIN_TOKEN = "sdk-integration-admin-token-0123456789"
@@ -19,51 +17,23 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 PYTHON = str(REPO_ROOT / ".venv" / "bin" / "python")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
 class LiveApi:
     """``python -m heartbeat_api`` on a free port; ``close()`` stops it."""
 
     def __init__(self, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "HEARTBEAT_SECRET": SECRET,
-            "HEARTBEAT_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HEARTBEAT_REDIS_URL": REDIS_URL,
-        }
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "heartbeat_api", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+        self._running = contextlib.ExitStack()
+        server = self._running.enter_context(
+            running_heartbeat_api(
+                REDIS_URL, secret=SECRET, admin_token=ADMIN_TOKEN, log_path=log_path
+            )
         )
-        self.admin = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        self.process = server.process
+        self.url = server.base_url
+        self.admin = self._running.enter_context(
+            httpx.Client(
+                base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+            )
         )
-        wait_until(self._healthy, 30, f"the heartbeat API on {self.url} (log: {log_path})")
-
-    def _healthy(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"heartbeat API exited with {self.process.returncode}")
-        try:
-            return self.admin.get("/healthz").json().get("redis") == "ok"
-        except httpx.HTTPError:
-            return False
 
     def register(self) -> tuple[str, str]:
         """A new execution: its id and its execution token."""
@@ -101,14 +71,7 @@ class LiveApi:
         return logged
 
     def close(self) -> None:
-        self.admin.close()
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-        self._log.close()
+        self._running.close()
 
 
 def task_env(api_url: str, execution_id: str, token: str, output_dir: Path) -> dict[str, str]:
