@@ -42,6 +42,9 @@ class Execution:
     cancel_requested: bool = False
     # Every state change: {"status": ..., "at": float, "reason": ...}, oldest first.
     transitions: list[dict[str, Any]] = field(default_factory=list)
+    # Where and what runs, as registered (the execution host's name, the task type).
+    host: str | None = None
+    task_type: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -108,6 +111,8 @@ def execution_from_mapping(
         exit_code=int(exit_code) if exit_code else None,
         cancel_requested=values.get("cancel_requested") == "1",
         transitions=[orjson.loads(raw) for raw in raw_transitions],
+        host=values.get("host") or None,
+        task_type=values.get("task_type") or None,
     )
 
 

@@ -101,6 +101,8 @@ class RegistrationIn(BaseModel):
     task_id: Label | None = None
     run_id: Label | None = None
     container_name: ContainerName | None = None
+    host: Label | None = None
+    task_type: Label | None = None
 
 
 class RegistrationOut(BaseModel):

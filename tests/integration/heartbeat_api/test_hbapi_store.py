@@ -156,3 +156,16 @@ async def test_ping_is_false_when_redis_is_unreachable() -> None:
         assert await ExecutionStore(client).ping() is False
     finally:
         await client.aclose()
+
+
+async def test_registration_keeps_the_execution_host_and_task_type(
+    store: ExecutionStore,
+) -> None:
+    """The live view used to guess both; the operator now registers them."""
+    await store.register("exec-host-1", dag_id="d", host="execution_host_2", task_type="api")
+    execution = await store.get("exec-host-1")
+    assert execution is not None
+    assert execution.host == "execution_host_2" and execution.task_type == "api"
+    await store.register("exec-host-2", dag_id="d")
+    bare = await store.get("exec-host-2")
+    assert bare is not None and bare.host is None and bare.task_type is None

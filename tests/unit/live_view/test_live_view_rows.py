@@ -81,3 +81,12 @@ def test_heartbeat_patch_and_event_carry_the_chart_point() -> None:
     entry = event_dict(event)
     assert entry["fraction"] == 0.5 and entry["unit"] == "steps"
     assert entry["detail"] == {"timestamp": 49}
+
+
+def test_registered_host_and_task_type_win_over_guesses() -> None:
+    execution = Execution(execution_id="e", status="running", dag_id="crawler_collection",
+                          host="execution_host_2", task_type="api",
+                          progress={"host": "from-progress", "pages_done": 3})
+    assert task_type_of(execution) == "api"
+    row = execution_row(execution, summarize(execution.progress), Estimate(None, None))
+    assert row["host"] == "execution_host_2"

@@ -27,6 +27,8 @@ async def register_execution(
         task_id=registration.task_id,
         run_id=registration.run_id,
         container_name=registration.container_name,
+        host=registration.host,
+        task_type=registration.task_type,
     )
     return RegistrationOut(
         execution_id=execution_id,

@@ -106,6 +106,8 @@ class ExecutionStore:
         task_id: str | None = None,
         run_id: str | None = None,
         container_name: str | None = None,
+        host: str | None = None,
+        task_type: str | None = None,
     ) -> Execution:
         """Creates the execution in state ``pending``; ExecutionExists if the id is taken."""
         time_reply = await self._redis.time()
@@ -118,6 +120,8 @@ class ExecutionStore:
                 task_id or "",
                 run_id or "",
                 container_name or "",
+                host or "",
+                task_type or "",
                 prune_before,
             ),
         )

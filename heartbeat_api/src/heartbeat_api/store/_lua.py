@@ -34,20 +34,21 @@ local function snapshot()
 end
 """
 
-# ARGV 6 dag_id, 7 task_id, 8 run_id, 9 container_name, 10 drop index entries older than.
+# ARGV 6 dag_id, 7 task_id, 8 run_id, 9 container_name, 10 host, 11 task_type,
+# 12 drop index entries older than.
 REGISTER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 redis.call('DEL', KEYS[2], KEYS[3])
 local at = now()
 local fields = {'status', 'pending', 'created_at', at, 'cancel_requested', '0'}
-local names = {'dag_id', 'task_id', 'run_id', 'container_name'}
+local names = {'dag_id', 'task_id', 'run_id', 'container_name', 'host', 'task_type'}
 for i, name in ipairs(names) do
   if ARGV[5 + i] ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = ARGV[5 + i] end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 transition('', 'pending', at, 'registered', '', '')
 set_ttl(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[10])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[12])
 return {'ok', snapshot()}
 """
 

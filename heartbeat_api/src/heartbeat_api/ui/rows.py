@@ -37,6 +37,8 @@ MAX_ERROR_CHARS = 300
 
 def task_type_of(execution: Execution) -> str | None:
     """The task type: as reported in progress, else from the DAG id or the progress shape."""
+    if execution.task_type:
+        return execution.task_type[:32]
     progress = execution.progress
     reported = progress.get("task_type")
     if isinstance(reported, str) and reported:
@@ -102,7 +104,8 @@ def execution_row(
         "task_id": execution.task_id,
         "run_id": execution.run_id,
         "container_name": execution.container_name,
-        "host": progress_host if isinstance(progress_host, str) else None,
+        "host": execution.host
+        or (progress_host if isinstance(progress_host, str) else None),
         "container_status": execution.container_status,
         "created_at": execution.created_at,
         "started_at": execution.started_at,

@@ -127,19 +127,24 @@ class HeartbeatDockerOperator(BaseOperator):
         paths = _remote.RemotePaths.for_execution(
             execution_id, self.container.config_root, self.container.output_root)
 
+        placement = place(self.ssh_conn_ids, self.docker, self.log)
+        host, conn_id = placement.chosen, placement.conn_id
         api = HeartbeatApiClient(self.heartbeat_api_conn_id)
         try:
             token = api.register(execution_id=execution_id, dag_id=dag_id, task_id=task_id,
-                                 run_id=run_id, container_name=name)
+                                 run_id=run_id, container_name=name, host=conn_id,
+                                 task_type=config.task_type)
             container_url = api.container_url
+        except Exception:
+            placement.close_others()
+            host.close()
+            raise
         finally:
             api.close()
         ti.xcom_push(key="execution_id", value=execution_id)
         ti.xcom_push(key="container_name", value=name)
         self.log.info("Execution %s registered; container %s", execution_id, name)
 
-        placement = place(self.ssh_conn_ids, self.docker, self.log)
-        host, conn_id = placement.chosen, placement.conn_id
         try:
             if ti.try_number > 1:
                 # An earlier try may have run on any of the hosts.
