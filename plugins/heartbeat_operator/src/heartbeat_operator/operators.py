@@ -175,12 +175,13 @@ class HeartbeatDockerOperator(BaseOperator):
         if self.execution_timeout is not None:
             deadline = time.time() + self.execution_timeout.total_seconds()
         self.defer(
-            trigger=self._trigger(execution_id, name, paths, deadline, conn_id),
+            trigger=self._trigger(execution_id, name, paths, deadline, conn_id,
+                                  _is_incremental(config)),
             method_name="execute_complete",
         )
 
     def _trigger(self, execution_id: str, name: str, paths: _remote.RemotePaths,
-                 deadline: float | None, ssh_conn_id: str) -> Any:
+                 deadline: float | None, ssh_conn_id: str, incremental: bool) -> Any:
         from heartbeat_operator.triggers import HeartbeatTrigger
 
         return HeartbeatTrigger(
@@ -192,7 +193,7 @@ class HeartbeatDockerOperator(BaseOperator):
             stop_grace_seconds=self.container.stop_grace_seconds,
             config_dir=paths.config_dir, remove_policy=self.container.remove,
             # Incremental state is kept by execute_complete, so such tasks resume.
-            finish_on_success=not self._is_incremental(),
+            finish_on_success=not incremental,
         )
 
     def _run_container(self, host: ExecutionHost, config: TaskConfig, name: str,
@@ -273,7 +274,7 @@ class HeartbeatDockerOperator(BaseOperator):
         exit_code = event.get("exit_code")
         if succeeded:
             result = event.get("result_data") or {}
-            if "state" in result and self._is_incremental():
+            if "state" in result and _is_incremental(self.load_config()):
                 Variable.set(self._state_key(context), json.dumps(result["state"]))
             return result
         errors: dict[str, type[HeartbeatTaskError]] = {
@@ -282,13 +283,6 @@ class HeartbeatDockerOperator(BaseOperator):
         error = errors.get(status, TriggerError)
         raise error(f"execution {execution_id} {status}: {message}",
                     execution_id=execution_id, exit_code=exit_code)
-
-    def _is_incremental(self) -> bool:
-        try:
-            cfg = self.load_config()
-        except AirflowFailException:
-            return False
-        return bool(cfg.api_config is not None and getattr(cfg.api_config, "incremental", None))
 
     def _finish(self, ssh_conn_id: str, execution_id: str, name: str, succeeded: bool,
                 log_tail: str | None) -> None:
@@ -314,3 +308,8 @@ class HeartbeatDockerOperator(BaseOperator):
             self.log.warning("Cleanup of %s incomplete: %s", execution_id, exc)
         finally:
             host.close()
+
+
+def _is_incremental(config: TaskConfig) -> bool:
+    """An API task with incremental state, which execute_complete keeps between runs."""
+    return config.api_config is not None and config.api_config.incremental is not None
