@@ -12,7 +12,10 @@ from conftest import HeartbeatApi
 
 pytestmark = pytest.mark.e2e
 
-STATE_KEY = "heartbeat_state__api_collection__collect"
+# An unscheduled copy of api_collection (its config passed as conf), so that no
+# scheduled run moves the state while the test counts records.
+DAG_ID = "e2e_api_incremental"
+STATE_KEY = f"heartbeat_state__{DAG_ID}__collect"
 
 
 def api_config(airflow: AirflowRest, **changes: Any) -> dict[str, Any]:
@@ -41,26 +44,40 @@ def test_api_dag_hands_incremental_state_to_the_next_run_and_not_after_a_failure
     airflow: AirflowRest,
 ) -> None:
     airflow.wait_for_dag("api_collection")
+    airflow.wait_for_dag(DAG_ID)
     try:
         airflow._call("DELETE", f"/api/v2/variables/{STATE_KEY}")
     except AirflowError:
         pass
-    first = run(airflow, "api_collection", api_config(airflow))
-    assert airflow.run("api_collection", first)["state"] == "success"
-    result = airflow.xcom("api_collection", first)
+    first = run(airflow, DAG_ID, api_config(airflow))
+    assert airflow.run(DAG_ID, first)["state"] == "success"
+    result = airflow.xcom(DAG_ID, first)
     assert result["records"] == 12 and result["state"] == 12
     assert stored_state(airflow) == "12"
 
     # A failing run (an endpoint the API does not have) leaves the state alone.
-    failed = run(airflow, "api_collection", api_config(airflow, endpoint="/api/v1/missing"))
-    assert airflow.run("api_collection", failed)["state"] == "failed"
+    failed = run(airflow, DAG_ID, api_config(airflow, endpoint="/api/v1/missing"))
+    assert airflow.run(DAG_ID, failed)["state"] == "failed"
     assert stored_state(airflow) == "12"
 
     # The next run asks only for records past the state: there are none.
-    second = run(airflow, "api_collection", api_config(airflow))
-    assert airflow.run("api_collection", second)["state"] == "success"
-    result = airflow.xcom("api_collection", second)
+    second = run(airflow, DAG_ID, api_config(airflow))
+    assert airflow.run(DAG_ID, second)["state"] == "success"
+    result = airflow.xcom(DAG_ID, second)
     assert result["records"] == 0 and result["state"] == 12
+
+
+def test_bundled_api_dag_runs_one_at_a_time_and_keeps_its_state(
+    airflow: AirflowRest,
+) -> None:
+    dag = airflow.wait_for_dag("api_collection")
+    assert dag["max_active_runs"] == 1
+    run_id = run(airflow, "api_collection")
+    assert airflow.run("api_collection", run_id)["state"] == "success"
+    # Whatever earlier (scheduled) runs collected, the state is the highest id.
+    assert airflow.xcom("api_collection", run_id)["state"] == 12
+    key = "heartbeat_state__api_collection__collect"
+    assert airflow.get(f"/variables/{key}")["value"] == "12"
 
 
 def test_database_dag_syncs_the_table_with_urls_from_connections(

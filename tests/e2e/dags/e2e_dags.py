@@ -1,5 +1,6 @@
 """DAGs of the end-to-end tests (an airflow DAG bundle of their own): the controllable
-test image as a `custom` task, without and with a retry."""
+test image as a `custom` task, without and with a retry, and an unscheduled API DAG
+whose incremental state no scheduled run touches while a test counts records."""
 
 from __future__ import annotations
 
@@ -47,4 +48,24 @@ e2e_multihost = collection_dag(
     retries=0,
     heartbeat_interval=1.0,
     ssh_conn_id=["execution_host", "execution_host_2"],
+)
+
+# The bundled api_collection DAG is @hourly: its scheduled runs would move the state
+# under a test. The test passes api_collection's own config as conf.
+e2e_api_incremental = collection_dag(
+    "e2e_api_incremental",
+    default_config={
+        "task_name": "e2e api",
+        "task_type": "api",
+        "docker_image": "data-collection-api:latest",
+        "api_config": {"base_url": "http://host.docker.internal:8088",
+                       "endpoint": "/api/v1/products",
+                       "incremental": {"cursor_field": "id", "param": "since_id"}},
+    },
+    schedule=None,
+    description="End-to-end tests: incremental state from run to run.",
+    tags=["tests"],
+    retries=0,
+    heartbeat_interval=1.0,
+    container=ContainerSettings(env_from_connections={"SHOP_API_TOKEN": "shop_api"}),
 )

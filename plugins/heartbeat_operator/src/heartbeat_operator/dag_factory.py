@@ -22,15 +22,21 @@ def collection_dag(
     retries: int = 1,
     retry_delay: float = 10.0,
     execution_timeout: timedelta | None = timedelta(hours=2),
+    max_active_runs: int | None = None,
     **operator_kwargs: Any,
 ) -> DAG:
+    if max_active_runs is None:
+        # Two runs of an incremental task would both start from the same state and
+        # collect the same records: such DAGs run one at a time unless told otherwise.
+        api = default_config.get("api_config") or {}
+        max_active_runs = 1 if api.get("incremental") else 4
     with DAG(
         dag_id=dag_id,
         description=description,
         schedule=schedule,
         start_date=datetime(2026, 1, 1),
         catchup=False,
-        max_active_runs=4,
+        max_active_runs=max_active_runs,
         tags=["data-collection", *(tags or [])],
         # The config param renders as a dict, not as its string form.
         render_template_as_native_obj=True,
