@@ -7,7 +7,12 @@ real Airflow (`make services`), triggered through the REST API, in one run:
 - worker slots held while a 5 s container runs (the task instance's state sampled
   every 0.1 s: `running` holds a worker slot, `deferred` does not);
 - for HeartbeatDockerOperator, the latency from the container's completion (the
-  completion's time in Redis) to the task's success (the task instance's end_date).
+  completion's time in Redis) to the task's success (the task instance's end_date);
+- the floor of any deferrable task in this Airflow: Airflow's own DateTimeSensorAsync
+  with a moment in the past, whose trigger fires at once and ends the task in the
+  triggerer, deferred from a worker (as ours is) and started in the triggerer. What
+  lies between the floor and DockerOperator is the triggerer's own loop (it looks
+  for new triggers and hands over events about once a second), not the operator.
 
     .venv/bin/python bench/e2e_overhead.py [--runs 10]
 
@@ -33,6 +38,8 @@ from airflow_rest import AirflowRest  # noqa: E402
 
 HEARTBEAT = "bench_heartbeat"
 DOCKER = "bench_docker"
+FLOOR = "bench_defer_floor"
+FLOOR_TRIGGERER = "bench_defer_floor_triggerer"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -87,7 +94,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     airflow = AirflowRest()
-    for dag_id in (HEARTBEAT, DOCKER):
+    for dag_id in (HEARTBEAT, DOCKER, FLOOR, FLOOR_TRIGGERER):
         airflow.wait_for_dag(dag_id)
     secrets = json.loads((ROOT / ".testbed" / "secrets.json").read_text())
     api = httpx.Client(base_url="http://127.0.0.1:8000", timeout=10,
@@ -97,13 +104,19 @@ def main() -> None:
     # Warm up both paths once (image cache, first SSH connection).
     timed_run(airflow, HEARTBEAT, noop_conf)
     timed_run(airflow, DOCKER, {"command": "true"})
+    timed_run(airflow, FLOOR, {})
+    timed_run(airflow, FLOOR_TRIGGERER, {})
 
     ours: list[float] = []
     theirs: list[float] = []
+    floor: list[float] = []
+    floor_triggerer: list[float] = []
     completion_to_success: list[float] = []
     for _ in range(args.runs):
         elapsed, run_id = timed_run(airflow, DOCKER, {"command": "true"})
         theirs.append(elapsed)
+        floor.append(timed_run(airflow, FLOOR, {})[0])
+        floor_triggerer.append(timed_run(airflow, FLOOR_TRIGGERER, {})[0])
         elapsed, run_id = timed_run(airflow, HEARTBEAT, noop_conf)
         ours.append(elapsed)
         execution_id = airflow.xcom(HEARTBEAT, run_id, key="execution_id")
@@ -129,6 +142,16 @@ def main() -> None:
     print(f"  DockerOperator           median {med_theirs:6.2f}  p95 {pct(theirs, 0.95):6.2f}")
     print(f"  HeartbeatDockerOperator  median {med_ours:6.2f}  p95 {pct(ours, 0.95):6.2f}")
     print(f"  ratio (ours / DockerOperator, medians): {med_ours / med_theirs:.2f}x")
+    med_floor, med_floor_t = statistics.median(floor), statistics.median(floor_triggerer)
+    print("the floor of a deferrable task here (Airflow's DateTimeSensorAsync, nothing to "
+          "wait for):")
+    print(f"  deferred from a worker     median {med_floor:6.2f}  p95 {pct(floor, 0.95):6.2f}"
+          f"  ({med_floor / med_theirs:.2f}x DockerOperator)")
+    print(f"  started in the triggerer   median {med_floor_t:6.2f}  "
+          f"p95 {pct(floor_triggerer, 0.95):6.2f}  ({med_floor_t / med_theirs:.2f}x "
+          "DockerOperator)")
+    print(f"  ours above the worker-deferred floor: {med_ours - med_floor:+.2f} s "
+          f"({med_ours / med_floor:.2f}x)")
     print("worker slot held while a 5 s container runs (share of samples):")
     print(f"  DockerOperator           {theirs_slots:6.0%}")
     print(f"  HeartbeatDockerOperator  {ours_slots:6.0%}")

@@ -54,10 +54,18 @@ def test_run_completes_with_result_in_xcom(
     status = heartbeat_api.status(execution_id)
     assert status is not None and status["status"] == "completed"
     assert status["result_data"] == result
-    # Outputs stay on the execution host; the config and the container are gone.
+    # Outputs stay on the execution host. The container's last log lines reach the
+    # task log, then the config and the container go: both follow the task's success.
     assert remote_exists(sftp, f"/tmp/task_outputs/{execution_id}/_completion.json")
-    assert not remote_exists(sftp, f"/tmp/task_configs/{execution_id}")
-    assert container_gone(docker_engine, f"task-{execution_id}")
+    ti = airflow.task_instance(DAG, run_id)
+    wait_until("the container's log in the task log", lambda: all(
+        line in airflow.task_log(DAG, run_id, ti["try_number"])
+        for line in (f"Last lines of task-{execution_id}",
+                     "step 4/4 done")), 30)
+    wait_until("config removed", lambda: not remote_exists(
+        sftp, f"/tmp/task_configs/{execution_id}"), 30)
+    wait_until("container removed", lambda: container_gone(
+        docker_engine, f"task-{execution_id}"), 30)
 
 
 def test_killed_container_is_lost_within_the_heartbeat_timeout(

@@ -9,10 +9,13 @@ import datetime
 import json
 import ssl
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import docker
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -136,9 +139,20 @@ def endpoint(pki: Pki, port: int, ca: Path | None = None) -> DockerEndpoint:
 
 def test_operator_client_reaches_the_engine_over_tls(pki: Pki, tls_front: int,
                                                      ssh_conn: str) -> None:
-    with ExecutionHost(ssh_conn, endpoint(pki, tls_front)) as host:
-        assert host.docker.version()["ApiVersion"]
-        assert host.docker.images.get("data-collection-base:latest").tags
+    label = f"tls-test={uuid.uuid4()}"
+
+    async def listed() -> list[dict[str, Any]]:
+        async with ExecutionHost(ssh_conn, endpoint(pki, tls_front)) as host:
+            return await host.docker().containers([label])
+
+    # A container made through the engine's own socket, found through the TLS front.
+    local = docker.DockerClient(base_url=f"unix://{DOCKER_SOCKET}")
+    made = local.containers.create("data-collection-base:latest", labels=dict([
+        label.split("=", 1)]))
+    try:
+        assert [c["Id"] for c in asyncio.run(listed())] == [made.id]
+    finally:
+        made.remove(force=True)
 
 
 def test_trigger_client_reaches_the_engine_over_tls(pki: Pki, tls_front: int) -> None:

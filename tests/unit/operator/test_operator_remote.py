@@ -93,3 +93,22 @@ def test_least_busy_host_wins_and_ties_are_shared() -> None:
     assert pick_least_busy({"a": 1, "b": 1, "c": 2}, lambda xs: xs[-1]) == "b"
     seen = {pick_least_busy({"a": 0, "b": 0}, lambda xs, i=i: xs[i % 2]) for i in range(2)}
     assert seen == {"a", "b"}
+
+
+def test_container_spec_mounts_the_config_read_only_and_sets_the_limits() -> None:
+    paths = _remote.RemotePaths.for_execution(EID)
+    spec = _remote.container_spec(
+        image="img:1", env={"A": "1"}, labels={"heartbeat.execution_id": EID},
+        user="1000:1000", paths=paths, memory=_remote.memory_bytes("256m"), cpus=0.5,
+        network="host", extra_hosts={"host.docker.internal": "host-gateway"})
+    assert spec["Image"] == "img:1" and spec["User"] == "1000:1000"
+    assert spec["Env"] == ["A=1"]
+    assert spec["Labels"] == {"heartbeat.execution_id": EID}
+    host = spec["HostConfig"]
+    assert host["Binds"] == [f"{paths.config_file}:/app/config.json:ro",
+                             f"{paths.output_dir}:/app/output:rw"]
+    assert host["Memory"] == 256 * 1024**2 and host["NanoCpus"] == 500_000_000
+    assert host["NetworkMode"] == "host"
+    assert host["ExtraHosts"] == ["host.docker.internal:host-gateway"]
+    bare = _remote.container_spec(image="img", env={}, labels={}, user="1:1", paths=paths)
+    assert set(bare["HostConfig"]) == {"Binds"}

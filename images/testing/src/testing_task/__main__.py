@@ -41,6 +41,8 @@ def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
             while True:
                 time.sleep(3600)
         time.sleep(step_seconds)
+        sys.stdout.write(f"step {step}/{steps} done\n")
+        sys.stdout.flush()
         done = step
         result["steps_done"] = done
         client.set_result(dict(result))

@@ -1,9 +1,9 @@
-"""A small async client of the Docker Engine API, for the trigger.
+"""A small async client of the Docker Engine API, for the operator and the trigger.
 
-It speaks HTTP/1.1 over any byte stream: `docker system dial-stdio` run through an
-SSH connection (asyncssh), or a TLS socket to a `tcp://` engine. The trigger needs
-only four calls (inspect, logs, stop, remove), and only when a heartbeat is late or
-a user stops the task, so one request per stream keeps it simple.
+It speaks HTTP/1.1 over any byte stream: the engine's socket forwarded by sshd, or
+`docker system dial-stdio`, through an SSH connection (asyncssh), or a TLS socket to a
+`tcp://` engine. Each request gets a stream of its own: opening a channel on an open
+SSH connection costs a round trip, and a launch makes only a handful of calls.
 """
 
 from __future__ import annotations
@@ -27,6 +27,17 @@ class DockerApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         super().__init__(f"Docker API answered {status}: {message}")
+
+
+class ImageMissing(DockerApiError):
+    """The image is not on the engine (and, after a pull, not in any registry)."""
+
+
+def _error(status: int, body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("message") or body[:200])
+    except (ValueError, AttributeError):
+        return body.decode("utf-8", "replace")[:200]
 
 
 @dataclass(frozen=True)
@@ -84,20 +95,29 @@ class AsyncDockerApi:
         self._timeout = timeout
 
     @classmethod
-    def over_tls(cls, host: str, port: int, ssl_context: ssl.SSLContext) -> AsyncDockerApi:
+    def over_tls(cls, host: str, port: int, ssl_context: ssl.SSLContext, *,
+                 timeout: float = 20.0) -> AsyncDockerApi:
         async def opener() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             return await asyncio.open_connection(host, port, ssl=ssl_context)
 
-        return cls(opener)
+        return cls(opener, timeout=timeout)
 
     async def request(
-        self, method: str, path: str, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        *,
+        timeout: float | None = None,
     ) -> tuple[int, bytes]:
         query = f"?{urlencode(params)}" if params else ""
+        payload = b"" if body is None else json.dumps(body).encode()
+        kind = "Content-Type: application/json\r\n" if body is not None else ""
         req = (
             f"{method} /{API_VERSION}{path}{query} HTTP/1.1\r\nHost: docker\r\n"
-            "Connection: close\r\nContent-Length: 0\r\n\r\n"
-        ).encode()
+            f"Connection: close\r\n{kind}Content-Length: {len(payload)}\r\n\r\n"
+        ).encode() + payload
 
         async def roundtrip() -> bytes:
             reader, writer = await self._open_stream()
@@ -119,15 +139,55 @@ class AsyncDockerApi:
                     with contextlib.suppress(Exception):
                         await wait_closed()
 
-        raw = await asyncio.wait_for(roundtrip(), self._timeout)
+        raw = await asyncio.wait_for(roundtrip(), timeout or self._timeout)
         return parse_http_response(raw)
+
+    async def create(self, name: str, spec: dict[str, Any]) -> str:
+        """Create a container; its id. ImageMissing when the engine lacks the image."""
+        status, body = await self.request("POST", "/containers/create", {"name": name}, spec)
+        if status == 404:
+            raise ImageMissing(status, _error(status, body))
+        if status != 201:
+            raise DockerApiError(status, _error(status, body))
+        return str(json.loads(body)["Id"])
+
+    async def start(self, container: str) -> None:
+        status, body = await self.request("POST", f"/containers/{quote(container)}/start")
+        if status not in (204, 304):
+            raise DockerApiError(status, _error(status, body))
+
+    async def pull(self, image: str, *, timeout: float = 600.0) -> None:
+        """Pull an image; ImageMissing when no registry has it."""
+        repository, tag = split_image(image)
+        status, body = await self.request(
+            "POST", "/images/create", {"fromImage": repository, "tag": tag}, timeout=timeout)
+        # The engine streams JSON lines; a failed pull is an `error` line in a 200.
+        errors = [line.get("error") for line in _json_lines(body) if line.get("error")]
+        if status == 404 or errors:
+            raise ImageMissing(status, str(errors[-1] if errors else _error(status, body)))
+        if status != 200:
+            raise DockerApiError(status, _error(status, body))
+
+    async def containers(
+        self, labels: list[str], *, running_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """Containers carrying every one of the `key=value` labels."""
+        filters: dict[str, list[str]] = {"label": labels}
+        if running_only:
+            filters["status"] = ["running"]
+        status, body = await self.request(
+            "GET", "/containers/json", {"all": 1, "filters": json.dumps(filters)})
+        if status != 200:
+            raise DockerApiError(status, _error(status, body))
+        found: list[dict[str, Any]] = json.loads(body)
+        return found
 
     async def inspect(self, name: str) -> ContainerState:
         status, body = await self.request("GET", f"/containers/{quote(name)}/json")
         if status == 404:
             return ContainerState(exists=False)
         if status != 200:
-            raise DockerApiError(status, body.decode("utf-8", "replace")[:200])
+            raise DockerApiError(status, _error(status, body))
         state = json.loads(body).get("State", {})
         return ContainerState(
             exists=True,
@@ -151,14 +211,36 @@ class AsyncDockerApi:
             "POST", f"/containers/{quote(name)}/stop", {"t": grace_seconds}
         )
         if status not in (204, 304, 404):
-            raise DockerApiError(status, body.decode("utf-8", "replace")[:200])
+            raise DockerApiError(status, _error(status, body))
 
     async def remove(self, name: str) -> None:
         status, body = await self.request(
             "DELETE", f"/containers/{quote(name)}", {"force": 1, "v": 1}
         )
         if status not in (204, 404, 409):
-            raise DockerApiError(status, body.decode("utf-8", "replace")[:200])
+            raise DockerApiError(status, _error(status, body))
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """'repo/name:tag' -> ('repo/name', 'tag'); no tag means 'latest'; digests kept."""
+    if "@" in image:
+        return image, ""
+    name, sep, tag = image.rpartition(":")
+    if not sep or "/" in tag:  # no tag, or the colon belongs to a registry's port
+        return image, "latest"
+    return name, tag
+
+
+def _json_lines(body: bytes) -> list[dict[str, Any]]:
+    lines = []
+    for raw in body.splitlines():
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            lines.append(value)
+    return lines
 
 
 def _complete(raw: bytes) -> bool:

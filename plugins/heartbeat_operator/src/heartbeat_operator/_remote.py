@@ -123,6 +123,43 @@ def container_env(
     return env
 
 
+def container_spec(
+    *,
+    image: str,
+    env: dict[str, str],
+    labels: dict[str, str],
+    user: str,
+    paths: RemotePaths,
+    memory: int | None = None,
+    cpus: float | None = None,
+    network: str | None = None,
+    extra_hosts: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The Docker Engine API body creating the container: the config mounted read-only
+    at CONFIG_PATH, the output directory at /app/output, limits and labels."""
+    host_config: dict[str, Any] = {
+        "Binds": [
+            f"{paths.config_file}:{CONTAINER_CONFIG_PATH}:ro",
+            f"{paths.output_dir}:{CONTAINER_OUTPUT_DIR}:rw",
+        ],
+    }
+    if memory:
+        host_config["Memory"] = memory
+    if cpus:
+        host_config["NanoCpus"] = int(cpus * 1e9)
+    if network:
+        host_config["NetworkMode"] = network
+    if extra_hosts:
+        host_config["ExtraHosts"] = [f"{name}:{ip}" for name, ip in extra_hosts.items()]
+    return {
+        "Image": image,
+        "Env": [f"{name}={value}" for name, value in env.items()],
+        "Labels": labels,
+        "User": user,
+        "HostConfig": host_config,
+    }
+
+
 def container_user(remote_uid: int, remote_gid: int) -> str:
     """Run as the owner of the uploaded files, or as the image's user when that is root."""
     if remote_uid == 0:

@@ -28,3 +28,8 @@ class TaskCancelled(HeartbeatTaskError):
 
 class TriggerError(HeartbeatTaskError):
     """The trigger could not watch the execution (Redis or Docker unreachable too long)."""
+
+
+class LaunchFailed(HeartbeatTaskError):
+    """The container could not be started (a retry may succeed, e.g. a registry that
+    did not answer)."""

@@ -3,168 +3,154 @@ heartbeat API and Redis. Everything comes from Airflow connections."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import posixpath
 import ssl
-import stat
 from typing import Any
 
+import asyncssh
 import httpx
-import paramiko
-from airflow.providers.ssh.hooks.ssh import SSHHook
+from airflow.providers.ssh.hooks.ssh import SSHHookAsync
 from airflow.sdk import BaseHook
-from docker import DockerClient
-from docker.tls import TLSConfig
-from docker.transport.sshconn import SSHHTTPAdapter
 
+from heartbeat_operator._docker_api import AsyncDockerApi
 from heartbeat_operator._remote import RemotePaths, rm_command
 from heartbeat_operator.settings import DockerEndpoint
 
-
-class _SharedSSHAdapter(SSHHTTPAdapter):  # type: ignore[misc]
-    """docker-py's SSH adapter, on an SSH client we already opened and checked."""
-
-    def __init__(self, ssh_client: paramiko.SSHClient, timeout: int) -> None:
-        super().__init__("ssh://execution-host", timeout=timeout, shell_out=True)
-        self.ssh_client = ssh_client
-
-    def _connect(self) -> None:
-        raise ConnectionError("the SSH connection to the execution host was closed")
+log = logging.getLogger(__name__)
 
 
 class ExecutionHost:
-    """One SSH connection to an execution host, reused for SFTP, commands and Docker."""
+    """One asyncssh connection to an execution host, reused for SFTP, commands and the
+    Docker engine (its socket forwarded by sshd, or `docker system dial-stdio` where
+    sshd forbids that; or a `tcp://` engine with TLS). The host key is checked by the
+    Airflow SSH connection (`host_key` extra or known_hosts)."""
 
-    def __init__(self, ssh_conn_id: str, endpoint: DockerEndpoint, *, timeout: int = 60) -> None:
+    def __init__(self, ssh_conn_id: str, endpoint: DockerEndpoint, *,
+                 timeout: float = 60.0) -> None:
         self.ssh_conn_id = ssh_conn_id
         self.endpoint = endpoint
         self._timeout = timeout
-        self._hook = SSHHook(ssh_conn_id=ssh_conn_id, conn_timeout=timeout)
-        self._ssh: paramiko.SSHClient | None = None
-        self._sftp: paramiko.SFTPClient | None = None
-        self._docker: DockerClient | None = None
+        self._ssh: asyncssh.SSHClientConnection | None = None
+        self._socket_forwarding = True
+        self.host = ssh_conn_id
 
-    @property
-    def host(self) -> str:
-        return f"{self._hook.remote_host}:{self._hook.port or 22}"
-
-    def __enter__(self) -> ExecutionHost:
+    async def __aenter__(self) -> ExecutionHost:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def ssh(self) -> paramiko.SSHClient:
-        if self._ssh is None:
-            self._ssh = self._hook.get_conn()
-        return self._ssh
+    async def ssh(self) -> asyncssh.SSHClientConnection:
+        conn = self._ssh
+        if conn is None:
+            hook = SSHHookAsync(ssh_conn_id=self.ssh_conn_id)
+            conn = await asyncio.wait_for(hook.get_conn(), self._timeout)
+            if conn is None:
+                raise ConnectionError(f"no SSH connection to {self.ssh_conn_id}")
+            host, port = conn.get_extra_info("peername") or ("?", 0)
+            self.host = f"{host}:{port}"
+            self._ssh = conn
+        return conn
 
-    @property
-    def sftp(self) -> paramiko.SFTPClient:
-        if self._sftp is None:
-            self._sftp = self.ssh.open_sftp()
-        return self._sftp
+    def docker(self) -> AsyncDockerApi:
+        endpoint = self.endpoint
+        if endpoint.url != "ssh":
+            host, port = endpoint.host_port()
+            if endpoint.uses_tls:
+                return AsyncDockerApi.over_tls(host, port, tls_context(endpoint),
+                                               timeout=self._timeout)
 
-    @property
-    def docker(self) -> DockerClient:
-        if self._docker is None:
-            self._docker = self._make_docker_client()
-        return self._docker
+            async def plain() -> tuple[Any, Any]:
+                return await asyncio.open_connection(host, port)
 
-    def _make_docker_client(self) -> DockerClient:
-        if self.endpoint.url != "ssh":
-            tls: TLSConfig | bool = False
-            if self.endpoint.uses_tls:
-                tls = TLSConfig(
-                    client_cert=(self.endpoint.tls_client_cert, self.endpoint.tls_client_key),
-                    ca_cert=self.endpoint.tls_ca_cert,
-                    verify=True,
-                )
-            url = self.endpoint.url.replace("tcp://", "https://" if tls else "http://")
-            # A fixed API version: asking the engine would happen before trust_env is
-            # off, and requests lets REQUESTS_CA_BUNDLE override the endpoint's own CA.
-            client = DockerClient(base_url=url, tls=tls, timeout=self._timeout,
-                                  version="1.41")
-            client.api.trust_env = False
-            return client
-        # use_ssh_client=True makes docker-py build no client of its own; the adapter
-        # then reuses our paramiko connection, whose host key the SSH hook checked.
-        client = DockerClient(
-            base_url="ssh://execution-host", use_ssh_client=True, version="1.41",
-            timeout=self._timeout,
-        )
-        adapter = _SharedSSHAdapter(self.ssh, self._timeout)
-        client.api.mount("http+docker://ssh", adapter)
-        client.api._custom_adapter = adapter
-        return client
+            return AsyncDockerApi(plain, timeout=self._timeout)
+
+        async def dial() -> tuple[Any, Any]:
+            ssh = await self.ssh()
+            # The engine's socket forwarded by sshd; hosts that forbid stream-local
+            # forwarding get `docker system dial-stdio`, which starts a process per call.
+            if self._socket_forwarding:
+                try:
+                    return await ssh.open_unix_connection(endpoint.socket_path)
+                except asyncssh.ChannelOpenError as exc:
+                    log.info("No socket forwarding on %s (%s); using dial-stdio",
+                             self.host, exc)
+                    self._socket_forwarding = False
+            proc = await ssh.create_process("docker system dial-stdio", encoding=None)
+            return proc.stdout, proc.stdin
+
+        return AsyncDockerApi(dial, timeout=self._timeout)
 
     # -- files -------------------------------------------------------------------
-    def run(self, command: str) -> str:
-        _, stdout, stderr = self.ssh.exec_command(command, timeout=self._timeout)
-        code = stdout.channel.recv_exit_status()
-        if code != 0:
-            err = stderr.read().decode("utf-8", "replace").strip()
-            raise RuntimeError(f"`{command}` failed on {self.host} (exit {code}): {err}")
-        return str(stdout.read().decode("utf-8", "replace"))
+    async def run(self, command: str) -> str:
+        ssh = await self.ssh()
+        result = await ssh.run(command, timeout=self._timeout)
+        if result.exit_status != 0:
+            err = str(result.stderr or "").strip()
+            raise RuntimeError(
+                f"`{command}` failed on {self.host} (exit {result.exit_status}): {err}")
+        return str(result.stdout or "")
 
-    def _mkdir(self, path: str, mode: int) -> None:
-        try:
-            self.sftp.mkdir(path, mode)
-        except OSError:
-            st = self.sftp.stat(path)  # raises when it really is missing
-            if not stat.S_ISDIR(st.st_mode or 0):
-                raise NotADirectoryError(f"{path} on {self.host} is not a directory") from None
-        self.sftp.chmod(path, mode)
+    async def upload_config(self, paths: RemotePaths, payload: bytes) -> tuple[int, int]:
+        """Write the config atomically (a 0600 temp file in a 0700 dir, then a rename),
+        create the output directory; the uid and gid owning them."""
+        ssh = await self.ssh()
+        async with ssh.start_sftp_client() as sftp:
+            for root in (posixpath.dirname(paths.config_dir),
+                         posixpath.dirname(paths.output_dir)):
+                if not await sftp.exists(root):
+                    await _mkdir(sftp, root, 0o711)
+            await _mkdir(sftp, paths.config_dir, 0o700)
+            await _mkdir(sftp, paths.output_dir, 0o700)
+            tmp = paths.config_file + ".part"
+            attrs = asyncssh.SFTPAttrs(permissions=0o600)
+            async with sftp.open(tmp, "wb", attrs, encoding=None) as fh:
+                await fh.chmod(0o600)
+                await fh.write(payload)
+            await sftp.posix_rename(tmp, paths.config_file)
+            st = await sftp.stat(paths.config_dir)
+            return int(st.uid or 0), int(st.gid or 0)
 
-    def upload_config(self, paths: RemotePaths, payload: bytes) -> None:
-        """Write the config atomically: a 0600 temp file in a 0700 dir, then a rename."""
-        for root in (posixpath.dirname(paths.config_dir), posixpath.dirname(paths.output_dir)):
+    async def chown(self, paths: RemotePaths, uid: int, gid: int) -> None:
+        ssh = await self.ssh()
+        async with ssh.start_sftp_client() as sftp:
+            for path in (paths.config_dir, paths.config_file, paths.output_dir):
+                await sftp.chown(path, uid=uid, gid=gid)
+
+    async def read_small_file(self, path: str, limit: int = 1 << 20) -> bytes | None:
+        """The file's first `limit` bytes; None when it does not exist."""
+        ssh = await self.ssh()
+        async with ssh.start_sftp_client() as sftp:
             try:
-                self.sftp.stat(root)
-            except FileNotFoundError:
-                self.sftp.mkdir(root, 0o711)
-        self._mkdir(paths.config_dir, 0o700)
-        self._mkdir(paths.output_dir, 0o700)
-        tmp = paths.config_file + ".part"
-        with self.sftp.open(tmp, "wb") as fh:
-            fh.chmod(0o600)
-            fh.write(payload)
-        self.sftp.posix_rename(tmp, paths.config_file)
+                async with sftp.open(path, "rb", encoding=None) as fh:
+                    data = await fh.read(limit)
+            except asyncssh.SFTPNoSuchFile:
+                return None
+        return data if isinstance(data, bytes) else data.encode()
 
-    def owner_of(self, path: str) -> tuple[int, int]:
-        st = self.sftp.stat(path)
-        return int(st.st_uid or 0), int(st.st_gid or 0)
+    async def remove_paths(self, *paths: str) -> None:
+        await self.run(rm_command(*paths))
 
-    def chown(self, paths: RemotePaths, uid: int, gid: int) -> None:
-        for path in (paths.config_dir, paths.config_file, paths.output_dir):
-            self.sftp.chown(path, uid, gid)
-
-    def read_small_file(self, path: str, limit: int = 1 << 20) -> bytes | None:
-        try:
-            with self.sftp.open(path, "rb") as fh:
-                return bytes(fh.read(limit))
-        except FileNotFoundError:
-            return None
-
-    def remove_paths(self, *paths: str) -> None:
-        self.run(rm_command(*paths))
-
-    def exists(self, path: str) -> bool:
-        try:
-            self.sftp.stat(path)
-            return True
-        except FileNotFoundError:
-            return False
+    def reset(self) -> None:
+        """Drop the connection; the next call opens a new one."""
+        self.close()
 
     def close(self) -> None:
-        for closer in (self._docker, self._sftp, self._ssh):
-            if closer is not None:
-                try:
-                    closer.close()
-                except Exception:  # noqa: BLE001 - closing is best effort
-                    pass
-        self._docker = self._sftp = self._ssh = None
+        if self._ssh is not None:
+            self._ssh.close()
+            self._ssh = None
+
+
+async def _mkdir(sftp: asyncssh.SFTPClient, path: str, mode: int) -> None:
+    try:
+        await sftp.mkdir(path, asyncssh.SFTPAttrs(permissions=mode))
+    except asyncssh.SFTPError:
+        if not await sftp.isdir(path):  # a real failure, or a file in the way
+            raise NotADirectoryError(f"cannot create directory {path}") from None
+    await sftp.chmod(path, mode)
 
 
 def tls_context(endpoint: DockerEndpoint) -> ssl.SSLContext:
@@ -188,15 +174,15 @@ class HeartbeatApiClient:
         self.container_url = str(extra.get("container_url") or self.base_url)
         if not conn.password:
             raise ValueError(f"connection {conn_id!r} has no password (the admin token)")
-        self._client = httpx.Client(
+        self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
             headers={"Authorization": f"Bearer {conn.password}"},
         )
 
-    def register(self, **meta: Any) -> str:
+    async def register(self, **meta: Any) -> str:
         """Register an execution; returns its token."""
-        response = self._client.post("/api/v1/monitoring/executions", json=meta)
+        response = await self._client.post("/api/v1/monitoring/executions", json=meta)
         if response.status_code != 201:
             raise RuntimeError(
                 f"heartbeat API at {self.base_url} refused registration "
@@ -204,16 +190,8 @@ class HeartbeatApiClient:
             )
         return str(response.json()["token"])
 
-    def status(self, execution_id: str) -> dict[str, Any] | None:
-        response = self._client.get(f"/api/v1/task/execution/{execution_id}/status")
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
-
-    def close(self) -> None:
-        self._client.close()
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
 
 def redis_url(conn_id: str) -> str:

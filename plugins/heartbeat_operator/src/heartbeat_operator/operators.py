@@ -8,20 +8,23 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import redis.asyncio as aioredis
 from airflow.sdk import BaseOperator, Context, Variable
 from airflow.sdk.exceptions import AirflowFailException
-from docker.errors import DockerException, ImageNotFound, NotFound
 from heartbeat_api.store import ExecutionStore
 from task_config import ConfigError, TaskConfig, validate_config
 
 from heartbeat_operator import _remote
+from heartbeat_operator._docker_api import DockerApiError, ImageMissing
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
+    LaunchFailed,
     TaskCancelled,
     TaskFailed,
     TriggerError,
@@ -34,7 +37,7 @@ from heartbeat_operator.hooks import (
     secret_from_connection,
 )
 from heartbeat_operator.links import ExecutionLink
-from heartbeat_operator.placement import HOST_LABEL, place
+from heartbeat_operator.placement import HOST_LABEL, Placement, place
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 
 EVENT_KEYS = frozenset({"status", "execution_id", "container_name"})
@@ -120,65 +123,103 @@ class HeartbeatDockerOperator(BaseOperator):
                    for name, spec in self.container.env_from_connections.items()}
         ti = context["ti"]
         secrets["TASK_TRY_NUMBER"] = str(ti.try_number)
-        dag_id, task_id, run_id = ti.dag_id, ti.task_id, ti.run_id
-        map_index = getattr(ti, "map_index", -1)
         execution_id = str(uuid.uuid4())
-        name = _remote.container_name(execution_id)
-        paths = _remote.RemotePaths.for_execution(
-            execution_id, self.container.config_root, self.container.output_root)
-
-        placement = place(self.ssh_conn_ids, self.docker, self.log)
-        host, conn_id = placement.chosen, placement.conn_id
-        api = HeartbeatApiClient(self.heartbeat_api_conn_id)
-        try:
-            token = api.register(execution_id=execution_id, dag_id=dag_id, task_id=task_id,
-                                 run_id=run_id, container_name=name, host=conn_id,
-                                 task_type=config.task_type)
-            container_url = api.container_url
-        except Exception:
-            placement.close_others()
-            host.close()
-            raise
-        finally:
-            api.close()
-        ti.xcom_push(key="execution_id", value=execution_id)
-        ti.xcom_push(key="container_name", value=name)
-        self.log.info("Execution %s registered; container %s", execution_id, name)
-
-        try:
-            if ti.try_number > 1:
-                # An earlier try may have run on any of the hosts.
-                for each in placement.all_hosts().values():
-                    self._stop_earlier_tries(each, dag_id, task_id, run_id, map_index)
-            placement.close_others()
-            ti.xcom_push(key="execution_host", value=conn_id)
-            host.upload_config(paths, dumps_config(payload))
-            uid, gid = host.owner_of(paths.config_dir)
-            user = _remote.container_user(uid, gid)
-            if uid == 0:
-                host.chown(paths, _remote.DEFAULT_CONTAINER_UID, _remote.DEFAULT_CONTAINER_UID)
-            env = _remote.container_env(
-                execution_id=execution_id, api_base_url=container_url, token=token,
-                heartbeat_interval=self.heartbeat_interval, extra=secrets)
-            self._run_container(host, config, name, paths, env, user, _remote.labels(
-                execution_id=execution_id, dag_id=dag_id, task_id=task_id, run_id=run_id,
-                try_number=ti.try_number, map_index=map_index) | {HOST_LABEL: conn_id})
-            self.log.info("Started %s from %s on %s", name, config.docker_image, host.host)
-        except Exception as exc:
-            self._abandon(host, execution_id, paths, name, exc)
-            raise
-        finally:
-            placement.close_others()
-            host.close()
-
+        launch = _Launch(
+            execution_id=execution_id,
+            name=_remote.container_name(execution_id),
+            paths=_remote.RemotePaths.for_execution(
+                execution_id, self.container.config_root, self.container.output_root),
+            config=config, payload=dumps_config(payload), secrets=secrets,
+            dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
+            try_number=ti.try_number, map_index=getattr(ti, "map_index", -1),
+        )
+        conn_id = asyncio.run(self._launch(launch, ti))
         deadline = None
         if self.execution_timeout is not None:
             deadline = time.time() + self.execution_timeout.total_seconds()
         self.defer(
-            trigger=self._trigger(execution_id, name, paths, deadline, conn_id,
+            trigger=self._trigger(execution_id, launch.name, launch.paths, deadline, conn_id,
                                   _is_incremental(config)),
             method_name="execute_complete",
         )
+
+    async def _launch(self, launch: _Launch, ti: Any) -> str:
+        """Register, upload and start, over one SSH connection; the chosen host's conn id.
+
+        With one execution host, connecting and registering run side by side."""
+        api = HeartbeatApiClient(self.heartbeat_api_conn_id)
+        placing = asyncio.ensure_future(place(self.ssh_conn_ids, self.docker, self.log))
+        try:
+            if len(self.ssh_conn_ids) == 1:
+                conn_id = self.ssh_conn_ids[0]
+                registering = asyncio.ensure_future(self._register(api, launch, conn_id))
+                results = await asyncio.gather(placing, registering, return_exceptions=True)
+                failed = [r for r in results if isinstance(r, BaseException)]
+                placement = results[0] if not isinstance(results[0], BaseException) else None
+                if failed:
+                    if placement is not None:
+                        placement.chosen.close()
+                    if not isinstance(results[1], BaseException):
+                        # Registered, but the host did not answer: say so in the record.
+                        await self._finalize(launch.execution_id, "failed",
+                                             f"launch failed: {_describe(failed[0])}")
+                    raise failed[0]
+                token = results[1]
+            else:
+                placement = await placing
+                conn_id = placement.conn_id
+                try:
+                    token = await self._register(api, launch, conn_id)
+                except BaseException:
+                    placement.chosen.close()
+                    placement.close_others()
+                    raise
+        finally:
+            await api.aclose()
+        assert isinstance(placement, Placement) and isinstance(token, str)
+        ti.xcom_push(key="execution_id", value=launch.execution_id)
+        ti.xcom_push(key="container_name", value=launch.name)
+        ti.xcom_push(key="execution_host", value=conn_id)
+        self.log.info("Execution %s registered; container %s", launch.execution_id, launch.name)
+        host = placement.chosen
+        try:
+            if launch.try_number > 1:
+                # An earlier try may have run on any of the hosts.
+                await asyncio.gather(*(self._stop_earlier_tries(each, launch)
+                                       for each in placement.all_hosts().values()))
+            placement.close_others()
+            uid, gid = await host.upload_config(launch.paths, launch.payload)
+            if uid == 0:
+                uid = gid = _remote.DEFAULT_CONTAINER_UID
+                await host.chown(launch.paths, uid, gid)
+            env = _remote.container_env(
+                execution_id=launch.execution_id, api_base_url=api.container_url, token=token,
+                heartbeat_interval=self.heartbeat_interval, extra=launch.secrets)
+            labels = _remote.labels(
+                execution_id=launch.execution_id, dag_id=launch.dag_id,
+                task_id=launch.task_id, run_id=launch.run_id, try_number=launch.try_number,
+                map_index=launch.map_index) | {HOST_LABEL: conn_id}
+            spec = _remote.container_spec(
+                image=launch.config.docker_image, env=env, labels=labels,
+                user=f"{uid}:{gid}", paths=launch.paths,
+                memory=_remote.memory_bytes(self.container.memory), cpus=self.container.cpus,
+                network=self.container.network, extra_hosts=self.container.extra_hosts)
+            await self._run_container(host, launch.config.docker_image, launch.name, spec)
+            self.log.info("Started %s from %s on %s", launch.name, launch.config.docker_image,
+                          host.host)
+        except BaseException as exc:
+            await self._abandon(host, launch, exc)
+            raise
+        finally:
+            placement.close_others()
+            host.close()
+        return conn_id
+
+    async def _register(self, api: HeartbeatApiClient, launch: _Launch, conn_id: str) -> str:
+        return await api.register(
+            execution_id=launch.execution_id, dag_id=launch.dag_id, task_id=launch.task_id,
+            run_id=launch.run_id, container_name=launch.name, host=conn_id,
+            task_type=launch.config.task_type)
 
     def _trigger(self, execution_id: str, name: str, paths: _remote.RemotePaths,
                  deadline: float | None, ssh_conn_id: str, incremental: bool) -> Any:
@@ -196,60 +237,52 @@ class HeartbeatDockerOperator(BaseOperator):
             finish_on_success=not incremental,
         )
 
-    def _run_container(self, host: ExecutionHost, config: TaskConfig, name: str,
-                       paths: _remote.RemotePaths, env: dict[str, str], user: str,
-                       labels: dict[str, str]) -> None:
-        mem = _remote.memory_bytes(self.container.memory)
+    async def _run_container(self, host: ExecutionHost, image: str, name: str,
+                             spec: dict[str, Any]) -> None:
+        docker = host.docker()
         try:
-            host.docker.containers.run(
-                config.docker_image,
-                name=name,
-                detach=True,
-                environment=env,
-                labels=labels,
-                user=user,
-                volumes={
-                    paths.config_file: {"bind": _remote.CONTAINER_CONFIG_PATH, "mode": "ro"},
-                    paths.output_dir: {"bind": _remote.CONTAINER_OUTPUT_DIR, "mode": "rw"},
-                },
-                mem_limit=mem,
-                nano_cpus=int(self.container.cpus * 1e9) if self.container.cpus else None,
-                network=self.container.network,
-                extra_hosts=self.container.extra_hosts or None,
-            )
-        except ImageNotFound:
-            raise AirflowFailException(
-                f"image {config.docker_image!r} is not on execution host {host.host} and "
-                "could not be pulled: build it there (make images) or push it to a "
-                "registry the host can pull from") from None
-
-    def _stop_earlier_tries(self, host: ExecutionHost, dag_id: str, task_id: str,
-                            run_id: str, map_index: int) -> None:
-        filters = {"label": _remote.task_instance_filter(
-            dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)}
-        for old in host.docker.containers.list(all=True, filters=filters):
-            self.log.warning("Removing container %s of an earlier try", old.name)
+            container_id = await docker.create(name, spec)
+        except ImageMissing:
+            self.log.info("Image %s is not on %s; pulling it", image, host.host)
+            missing = (f"image {image!r} is not on execution host {host.host} and could "
+                       "not be pulled")
+            hint = "build it there (make images) or push it to a registry the host can pull from"
             try:
-                if old.status == "running":
-                    old.stop(timeout=self.container.stop_grace_seconds)
-                old.remove(force=True)
-            except NotFound:
-                pass
+                await docker.pull(image)
+            except ImageMissing as exc:
+                # No registry has it: retrying cannot help.
+                raise AirflowFailException(f"{missing} ({exc}): {hint}") from None
+            except DockerApiError as exc:
+                raise LaunchFailed(f"{missing} ({exc}): {hint}") from None
+            container_id = await docker.create(name, spec)
+        await docker.start(container_id)
 
-    def _abandon(self, host: ExecutionHost, execution_id: str, paths: _remote.RemotePaths,
-                 name: str, exc: BaseException) -> None:
-        """Launch failed: leave no config behind and record why."""
-        self.log.error("Launch of %s failed: %s", execution_id, exc)
+    async def _stop_earlier_tries(self, host: ExecutionHost, launch: _Launch) -> None:
+        docker = host.docker()
+        found = await docker.containers(_remote.task_instance_filter(
+            dag_id=launch.dag_id, task_id=launch.task_id, run_id=launch.run_id,
+            map_index=launch.map_index))
+        for old in found:
+            name = str((old.get("Names") or [old["Id"]])[0]).lstrip("/")
+            self.log.warning("Removing container %s of an earlier try", name)
+            if old.get("State") == "running":
+                await docker.stop(old["Id"], self.container.stop_grace_seconds)
+            await docker.remove(old["Id"])
+
+    async def _abandon(self, host: ExecutionHost, launch: _Launch,
+                       exc: BaseException) -> None:
+        """Launch failed: leave no config or container behind and record why."""
+        self.log.error("Launch of %s failed: %s", launch.execution_id, _describe(exc))
         try:
-            host.remove_paths(paths.config_dir)
+            await host.remove_paths(launch.paths.config_dir)
         except Exception as cleanup_exc:  # noqa: BLE001
-            self.log.warning("Could not remove %s: %s", paths.config_dir, cleanup_exc)
+            self.log.warning("Could not remove %s: %s", launch.paths.config_dir, cleanup_exc)
         try:
-            host.docker.containers.get(name).remove(force=True)
-        except (DockerException, OSError):
+            await host.docker().remove(launch.name)
+        except Exception:  # noqa: BLE001 - there may be no container at all
             pass
-        reason = f"launch failed: {type(exc).__name__}: {exc}"[:2000]
-        asyncio.run(self._finalize(execution_id, "failed", reason))
+        await self._finalize(launch.execution_id, "failed",
+                             f"launch failed: {_describe(exc)}"[:2000])
 
     async def _finalize(self, execution_id: str, status: str, message: str) -> None:
         client = aioredis.from_url(redis_url(self.redis_conn_id), socket_connect_timeout=5)
@@ -287,27 +320,48 @@ class HeartbeatDockerOperator(BaseOperator):
     def _finish(self, ssh_conn_id: str, execution_id: str, name: str, succeeded: bool,
                 log_tail: str | None) -> None:
         """Copy the container's log into the task log, then clean up per policy."""
+        asyncio.run(self._afinish(ssh_conn_id, execution_id, name, succeeded, log_tail))
+
+    async def _afinish(self, ssh_conn_id: str, execution_id: str, name: str,
+                       succeeded: bool, log_tail: str | None) -> None:
         paths = _remote.RemotePaths.for_execution(
             execution_id, self.container.config_root, self.container.output_root)
         host = ExecutionHost(ssh_conn_id, self.docker)
         try:
-            try:
-                logs = host.docker.containers.get(name).logs(tail=100).decode("utf-8", "replace")
-            except NotFound:
-                logs = log_tail or ""
+            docker = host.docker()
+            state = await docker.inspect(name)
+            logs = await docker.logs_tail(name, 100) if state.exists else log_tail or ""
             if logs:
                 self.log.info("Last lines of %s:\n%s", name, logs.rstrip())
-            host.remove_paths(paths.config_dir)
+            await host.remove_paths(paths.config_dir)
             if _remote.should_remove(self.container.remove, succeeded=succeeded):
-                try:
-                    host.docker.containers.get(name).remove(force=True)
-                except NotFound:
-                    pass
+                await docker.remove(name)
             self.log.info("Outputs stay on %s in %s", host.host, paths.output_dir)
-        except (DockerException, OSError, RuntimeError) as exc:
+        except (DockerApiError, OSError, RuntimeError, asyncssh.Error) as exc:
             self.log.warning("Cleanup of %s incomplete: %s", execution_id, exc)
         finally:
             host.close()
+
+
+@dataclass(frozen=True)
+class _Launch:
+    """What one launch needs, decided before anything remote happens."""
+
+    execution_id: str
+    name: str
+    paths: _remote.RemotePaths
+    config: TaskConfig
+    payload: bytes
+    secrets: dict[str, str]
+    dag_id: str
+    task_id: str
+    run_id: str
+    try_number: int
+    map_index: int
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _is_incremental(config: TaskConfig) -> bool:

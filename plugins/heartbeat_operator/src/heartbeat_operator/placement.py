@@ -8,6 +8,7 @@ none answers the run fails with every host's error.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,9 +43,9 @@ class Placement:
         self.others = {}
 
 
-def running_containers(host: ExecutionHost, conn_id: str) -> int:
-    filters = {"label": [f"{HOST_LABEL}={conn_id}"], "status": "running"}
-    return len(host.docker.containers.list(filters=filters))
+async def running_containers(host: ExecutionHost, conn_id: str) -> int:
+    found = await host.docker().containers([f"{HOST_LABEL}={conn_id}"], running_only=True)
+    return len(found)
 
 
 def pick_least_busy(running: dict[str, int], choice: Callable[[list[str]], str]) -> str:
@@ -52,27 +53,38 @@ def pick_least_busy(running: dict[str, int], choice: Callable[[list[str]], str])
     return choice(sorted(c for c, n in running.items() if n == fewest))
 
 
-def place(
+async def place(
     conn_ids: Sequence[str],
     endpoint: DockerEndpoint,
     log: Any,
     choice: Callable[[list[str]], str] = random.choice,
 ) -> Placement:
-    """Open every host that answers and choose one for this run."""
+    """Open every host that answers (all at once) and choose one for this run."""
     if len(conn_ids) == 1:
-        return Placement(ExecutionHost(conn_ids[0], endpoint), conn_ids[0])
+        host = ExecutionHost(conn_ids[0], endpoint)
+        try:
+            await host.ssh()
+        except BaseException:
+            host.close()
+            raise
+        return Placement(host, conn_ids[0])
+    hosts = {conn_id: ExecutionHost(conn_id, endpoint, timeout=15) for conn_id in conn_ids}
+    counts = await asyncio.gather(
+        *(running_containers(host, conn_id) for conn_id, host in hosts.items()),
+        return_exceptions=True,
+    )
     answered: dict[str, ExecutionHost] = {}
     running: dict[str, int] = {}
     errors: dict[str, str] = {}
-    for conn_id in conn_ids:
-        host = ExecutionHost(conn_id, endpoint, timeout=15)
-        try:
-            running[conn_id] = running_containers(host, conn_id)
-            answered[conn_id] = host
-        except Exception as exc:  # noqa: BLE001 - any failure means: skip this host
+    for (conn_id, host), count in zip(hosts.items(), counts, strict=True):
+        if isinstance(count, BaseException):
+            # Any failure means: skip this host.
             host.close()
-            errors[conn_id] = f"{type(exc).__name__}: {exc}"
+            errors[conn_id] = f"{type(count).__name__}: {count}"
             log.warning("Execution host %s skipped for this run: %s", conn_id, errors[conn_id])
+        else:
+            answered[conn_id] = host
+            running[conn_id] = count
     if not answered:
         detail = "; ".join(f"{c}: {e}" for c, e in errors.items())
         raise NoExecutionHost(f"no execution host answered ({detail})")

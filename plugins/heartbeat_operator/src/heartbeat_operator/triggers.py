@@ -10,10 +10,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-import asyncssh
 import redis.asyncio as aioredis
 from airflow.providers.common.compat.connection import get_async_connection
-from airflow.providers.ssh.hooks.ssh import SSHHookAsync
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from heartbeat_api.records import Execution
 from heartbeat_api.store import ExecutionStore
@@ -23,11 +21,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from heartbeat_operator._docker_api import AsyncDockerApi, ContainerState
 from heartbeat_operator._remote import (
     FINAL_STATES,
-    rm_command,
     should_remove,
     summarize_progress,
 )
-from heartbeat_operator.hooks import redis_url_from_connection, tls_context
+from heartbeat_operator.hooks import ExecutionHost, redis_url_from_connection
 from heartbeat_operator.settings import DockerEndpoint
 
 T = TypeVar("T")
@@ -93,8 +90,7 @@ class HeartbeatTrigger(BaseTrigger):
         self.remove_policy = remove_policy
         self.finish_on_success = finish_on_success
         self._redis: aioredis.Redis | None = None
-        self._ssh: Any = None
-        self._socket_forwarding = True
+        self._execution_host: ExecutionHost | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -131,43 +127,19 @@ class HeartbeatTrigger(BaseTrigger):
             )
         return ExecutionStore(self._redis)
 
+    def _host(self) -> ExecutionHost:
+        if self._execution_host is None:
+            self._execution_host = ExecutionHost(
+                self.ssh_conn_id, DockerEndpoint(**self.docker_endpoint), timeout=20)
+        return self._execution_host
+
     async def _docker(self) -> AsyncDockerApi:
-        endpoint = DockerEndpoint(**self.docker_endpoint)
-        if endpoint.url != "ssh":
-            host, port = endpoint.host_port()
-            if endpoint.uses_tls:
-                return AsyncDockerApi.over_tls(host, port, tls_context(endpoint))
-
-            async def plain() -> tuple[Any, Any]:
-                return await asyncio.open_connection(host, port)
-
-            return AsyncDockerApi(plain)
-        ssh = await self._ssh_conn()
-
-        async def dial() -> tuple[Any, Any]:
-            # The engine's socket forwarded by sshd; hosts that forbid stream-local
-            # forwarding get `docker system dial-stdio`, which starts a process per call.
-            if self._socket_forwarding:
-                try:
-                    reader, writer = await ssh.open_unix_connection(endpoint.socket_path)
-                    return reader, writer
-                except asyncssh.ChannelOpenError as exc:
-                    self.log.info("No socket forwarding on the host (%s); using dial-stdio", exc)
-                    self._socket_forwarding = False
-            proc = await ssh.create_process("docker system dial-stdio", encoding=None)
-            return proc.stdout, proc.stdin
-
-        return AsyncDockerApi(dial)
-
-    async def _ssh_conn(self) -> Any:
-        if self._ssh is None:
-            self._ssh = await SSHHookAsync(ssh_conn_id=self.ssh_conn_id).get_conn()
-        return self._ssh
+        return self._host().docker()
 
     async def _close(self) -> None:
-        if self._ssh is not None:
-            self._ssh.close()
-            self._ssh = None
+        if self._execution_host is not None:
+            self._execution_host.close()
+            self._execution_host = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -187,8 +159,9 @@ class HeartbeatTrigger(BaseTrigger):
                         f"{what} failed for {self.retry_budget:.0f}s: {type(exc).__name__}: {exc}"
                     ) from exc
                 self.log.warning("%s failed (%s), retrying in %.1fs", what, exc, delay)
-                if "ssh" in what.lower() or "docker" in what.lower():
-                    self._ssh = None  # reconnect next time
+                if self._execution_host is not None and (
+                        "ssh" in what.lower() or "docker" in what.lower()):
+                    self._execution_host.reset()  # reconnect next time
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 15.0)
 
@@ -198,7 +171,8 @@ class HeartbeatTrigger(BaseTrigger):
         try:
             event = await self._watch()
             if self.finish_on_success and event["status"] == "completed":
-                # Success ends the task here: no second trip through a worker.
+                # Success ends the task here: no second trip through a worker. The log
+                # comes first: the trigger's log closes soon after its event.
                 await self._copy_log_tail()
                 finished = TaskSuccessEvent(xcoms={"return_value": event["result_data"] or {}})
         except Exception as exc:  # noqa: BLE001 - one final error event, never a crash
@@ -232,8 +206,7 @@ class HeartbeatTrigger(BaseTrigger):
         the container per policy. Outputs stay."""
         try:
             if self.config_dir:
-                ssh = await self._ssh_conn()
-                await ssh.run(rm_command(self.config_dir), check=True, timeout=30)
+                await self._host().remove_paths(self.config_dir)
             if should_remove(self.remove_policy, succeeded=succeeded):
                 docker = await self._docker()
                 await docker.remove(self.container_name)
@@ -321,12 +294,12 @@ class HeartbeatTrigger(BaseTrigger):
     async def _recover_completion(self, store: ExecutionStore) -> dict[str, Any] | None:
         """A container that exited without reaching the API may have left its
         completion in its output directory."""
-        ssh = await self._retrying("connecting over SSH", self._ssh_conn)
         try:
-            async with ssh.start_sftp_client() as sftp:
-                async with sftp.open(self.completion_file, "rb") as fh:
-                    raw = await fh.read(1 << 20)
-        except Exception:  # noqa: BLE001 - no file means nothing to recover
+            raw = await self._retrying("reading the completion file over SSH",
+                                       self._host().read_small_file, self.completion_file)
+        except Exception:  # noqa: BLE001 - an unreadable file means nothing to recover
+            return None
+        if raw is None:
             return None
         try:
             body = json.loads(raw)
