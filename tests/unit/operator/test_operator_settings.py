@@ -16,6 +16,12 @@ def test_plain_tcp_docker_is_refused_unless_explicitly_allowed() -> None:
     assert tls.uses_tls
 
 
+def test_ssh_scheme_means_the_tasks_own_ssh_connection() -> None:
+    assert DockerEndpoint(url="ssh://").url == "ssh"
+    with pytest.raises(ValueError, match="through the task's SSH connection"):
+        DockerEndpoint(url="ssh://root@other-host")
+
+
 def test_unknown_docker_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="use 'ssh'"):
         DockerEndpoint(url="unix:///var/run/docker.sock")

@@ -62,7 +62,7 @@ class Timeouts:
 class DockerEndpoint:
     """The execution host's Docker engine.
 
-    ``ssh`` (the default) reaches it through the SSH connection: the engine's
+    ``ssh`` or ``ssh://`` (the default) reaches it through the SSH connection: the engine's
     ``socket_path`` forwarded by sshd, or the host's ``docker system dial-stdio``.
     ``tcp://host:port`` needs TLS client files unless ``allow_insecure`` is set.
     """
@@ -75,8 +75,14 @@ class DockerEndpoint:
     allow_insecure: bool = False
 
     def __post_init__(self) -> None:
+        if self.url == "ssh://":
+            object.__setattr__(self, "url", "ssh")
         if self.url == "ssh":
             return
+        if self.url.startswith("ssh://"):
+            raise ValueError(
+                f"docker url {self.url!r}: the engine is reached through the task's SSH "
+                "connection (ssh_conn_id); give url='ssh' (or 'ssh://') without a host")
         if not self.url.startswith("tcp://"):
             raise ValueError(f"docker url {self.url!r}: use 'ssh' or 'tcp://host:port'")
         tls = self.tls_ca_cert and self.tls_client_cert and self.tls_client_key
