@@ -1,6 +1,7 @@
 """Task images under test: built with scripts/build_images.sh when missing (or older
 than their code), and run with ``docker run --network host`` the way the operator runs
-them (Contract 1's environment, the config mounted read-only, an output directory),
+them (the environment of docs/contracts/environment.md, the config mounted read-only,
+an output directory),
 reporting to a heartbeat API through its admin client.
 
 Shared by the image tests of several parts; each part's ``conftest.py`` puts this
@@ -72,7 +73,8 @@ def prepare_task_run(
 ) -> TaskRun:
     """Registers an execution through the admin client ``api``, writes ``config`` to
     ``work/config.json`` and makes ``work/out``. The command runs ``image`` as the
-    current uid with Contract 1's environment plus ``env`` (the task's secrets)."""
+    current uid with the environment of docs/contracts/environment.md plus ``env``
+    (the task's secrets)."""
     answer = api.post("/api/v1/monitoring/executions", json={})
     assert answer.status_code == 201, answer.text
     execution_id, token = answer.json()["execution_id"], answer.json()["token"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from heartbeat_store import ExecutionStore
 from redis.asyncio import Redis
 
 from heartbeat_api import metrics
@@ -19,7 +20,6 @@ from heartbeat_api.auth import (
     token_matches,
 )
 from heartbeat_api.settings import Settings
-from heartbeat_api.store import ExecutionStore
 
 
 async def get_settings(request: Request) -> Settings:

@@ -34,7 +34,7 @@ def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stderr for our loggers and uvicorn's; idempotent."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    for name in ("heartbeat_api", "uvicorn", "uvicorn.error"):
+    for name in ("heartbeat_api", "heartbeat_store", "uvicorn", "uvicorn.error"):
         target = logging.getLogger(name)
         target.handlers[:] = [handler]
         target.setLevel(level.upper())

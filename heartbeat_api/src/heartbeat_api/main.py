@@ -11,19 +11,19 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from heartbeat_store import ExecutionStore
+from heartbeat_store.errors import ExecutionExists, FinalStateConflict, UnknownExecution
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from heartbeat_api import metrics
-from heartbeat_api.errors import ExecutionExists, FinalStateConflict, UnknownExecution
 from heartbeat_api.guard import RequestGuard
 from heartbeat_api.logs import configure_logging
 from heartbeat_api.problems import redis_location, redis_unavailable
 from heartbeat_api.routes import completions, executions, health, heartbeats
 from heartbeat_api.settings import Settings, load_settings
-from heartbeat_api.store import ExecutionStore
 from heartbeat_api.ui import router as live_view_router
 
 logger = logging.getLogger("heartbeat_api")

@@ -1,4 +1,4 @@
-"""Request and response bodies of Contract 3, split by direction, each field bounded.
+"""Bodies of the heartbeat API (docs/contracts/http-api.md), split by direction, bounded.
 
 Bodies sent by containers ignore unknown keys, so a newer SDK keeps working against
 this API; the admin's registration body forbids them, so a typo is an error.
@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
+from heartbeat_store.records import Event, Execution
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from heartbeat_api.records import Event, Execution
 
 PROTOCOL_VERSION = 1
 MAX_PROGRESS_BYTES = 16 * 1024
@@ -118,7 +117,7 @@ class TransitionOut(BaseModel):
 
 
 class ExecutionOut(BaseModel):
-    """The status endpoint's answer: Contract 3's fields first, then the rest."""
+    """The status endpoint's answer: the documented fields first, then the rest."""
 
     execution_id: str
     status: str

@@ -113,7 +113,7 @@ class HeartbeatClient:
         request_timeout: float = 10.0,
         handle_signals: bool = True,
     ) -> HeartbeatClient:
-        """A client configured by Contract 1's environment variables.
+        """A client configured by the environment of docs/contracts/environment.md.
 
         Reads TASK_EXECUTION_ID, API_BASE_URL, HEARTBEAT_TOKEN (all required),
         HOSTNAME, HEARTBEAT_INTERVAL (default 5 s) and OUTPUT_DIR (default

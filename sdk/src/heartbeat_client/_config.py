@@ -1,4 +1,4 @@
-"""The container's environment (Contract 1) and the task config file."""
+"""The container's environment (docs/contracts/environment.md) and the task config file."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def check_api_base_url(url: str, source: str) -> str:
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> ClientSettings:
-    """Read Contract 1's variables; raise ConfigurationError naming a missing one."""
+    """Read the container's variables; raise ConfigurationError naming a missing one."""
     source = os.environ if env is None else env
     execution_id = _required(source, "TASK_EXECUTION_ID", "the UUID of this execution")
     api_base_url = check_api_base_url(

@@ -15,7 +15,7 @@ import pytest
 from hbapi_helpers import ADMIN_TOKEN, SECRET, ApiServer, running_api
 from heartbeat_api.main import create_app
 from heartbeat_api.settings import Settings
-from heartbeat_api.store import ExecutionStore
+from heartbeat_store import ExecutionStore
 from redis.asyncio import Redis
 
 TEST_REDIS_URL = "redis://127.0.0.1:6379/9"

@@ -1,4 +1,4 @@
-"""Every error code of Contract 3, each shown to change nothing in Redis."""
+"""Every error code of docs/contracts/http-api.md, each shown to change nothing in Redis."""
 
 from __future__ import annotations
 

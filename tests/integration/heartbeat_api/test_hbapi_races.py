@@ -14,9 +14,8 @@ import aiohttp
 import pytest
 from hbapi_helpers import ApiServer
 from heartbeat_api.auth import execution_token
+from heartbeat_store import ExecutionStore
 from redis.asyncio import Redis
-
-from heartbeat_api import ExecutionStore
 
 pytestmark = pytest.mark.integration
 

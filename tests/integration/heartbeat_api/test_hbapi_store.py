@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 from hbapi_helpers import snapshot
+from heartbeat_store import ExecutionExists, ExecutionStore, FinalStateConflict, UnknownExecution
 from redis.asyncio import Redis
-
-from heartbeat_api import ExecutionExists, ExecutionStore, FinalStateConflict, UnknownExecution
 
 pytestmark = pytest.mark.integration
 

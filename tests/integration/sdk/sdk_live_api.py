@@ -75,7 +75,7 @@ class LiveApi:
 
 
 def task_env(api_url: str, execution_id: str, token: str, output_dir: Path) -> dict[str, str]:
-    """Contract 1's environment for a task subprocess."""
+    """the container environment (docs/contracts/environment.md) for a task subprocess."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TASK_EXECUTION_ID": execution_id,

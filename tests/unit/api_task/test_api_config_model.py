@@ -1,4 +1,4 @@
-"""`api_config` validation: every key of Contract 2, errors naming the field."""
+"""`api_config` validation: every key of docs/contracts/config.md, errors naming the field."""
 
 from __future__ import annotations
 

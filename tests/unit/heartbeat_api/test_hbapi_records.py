@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heartbeat_api.records import event_from_entry, execution_from_reply
+from heartbeat_store.records import event_from_entry, execution_from_reply
 
 
 def test_execution_from_bytes_reply() -> None:

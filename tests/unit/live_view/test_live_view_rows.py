@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from heartbeat_api.records import Event, Execution
 from heartbeat_api.ui.progress import Estimate, summarize
 from heartbeat_api.ui.rows import (
     event_dict,
@@ -12,6 +11,7 @@ from heartbeat_api.ui.rows import (
     short_error,
     task_type_of,
 )
+from heartbeat_store.records import Event, Execution
 
 
 def test_task_type_from_progress_dag_id_or_shape() -> None:

@@ -1,4 +1,4 @@
-"""Contract 1's environment, constructor checks and load_config()."""
+"""The environment of docs/contracts/environment.md, constructor checks, load_config()."""
 
 from __future__ import annotations
 

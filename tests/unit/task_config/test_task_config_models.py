@@ -1,4 +1,4 @@
-"""The task config of Contract 2: the guide's example validates unchanged; typos fail."""
+"""The task config (docs/contracts/config.md): the guide's example validates; typos fail."""
 
 from __future__ import annotations
 

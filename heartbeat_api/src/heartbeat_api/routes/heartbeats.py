@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from heartbeat_store import ExecutionStore
+from heartbeat_store.errors import FinalStateConflict, UnknownExecution
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from heartbeat_api import metrics
 from heartbeat_api.auth import bearer_token
 from heartbeat_api.deps import AdminDep, StoreDep, authorize_execution, unauthorized
-from heartbeat_api.errors import FinalStateConflict, UnknownExecution
 from heartbeat_api.problems import json_bytes, redis_unavailable
 from heartbeat_api.schemas import EventOut, HeartbeatHistoryOut, HeartbeatIn, HeartbeatOut
 from heartbeat_api.settings import Settings
-from heartbeat_api.store import ExecutionStore
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["heartbeats"])
 HEARTBEAT_PATH = "/api/v1/monitoring/heartbeat"

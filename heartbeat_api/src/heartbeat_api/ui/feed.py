@@ -18,12 +18,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from heartbeat_store import ExecutionStore
+from heartbeat_store.records import Event, Execution
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from heartbeat_api.records import Event, Execution
 from heartbeat_api.settings import Settings
-from heartbeat_api.store import ExecutionStore
 from heartbeat_api.ui.progress import ProgressSummary, RateTracker, summarize
 from heartbeat_api.ui.rows import event_dict, execution_row, heartbeat_patch
 

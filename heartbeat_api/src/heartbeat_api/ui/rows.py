@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from heartbeat_api.records import Event, Execution
+from heartbeat_store.records import Event, Execution
+
 from heartbeat_api.ui.progress import Estimate, ProgressSummary, summarize
 
-# A DAG id naming one of these words runs that task type (Contract 6's DAG ids do).
+# A DAG id naming one of these words runs that task type (as docs/contracts/dags.md's do).
 _TYPE_WORDS: tuple[tuple[str, str], ...] = (
     ("crawler", "crawler"),
     ("crawl", "crawler"),

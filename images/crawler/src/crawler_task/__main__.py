@@ -1,4 +1,4 @@
-"""`python -m crawler_task`: the crawler image's entry point (DESIGN.md Contract 1).
+"""`python -m crawler_task`: the crawler image's entry point (docs/contracts/environment.md).
 
 Reads the config from CONFIG_PATH, crawls, and reports heartbeats, progress and
 the completion through the heartbeat SDK. Exit 0 on success or cancel, 1 on

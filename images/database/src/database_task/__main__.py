@@ -1,4 +1,4 @@
-"""``python -m database_task``: the task image's entry point (DESIGN.md, Contract 1).
+"""``python -m database_task``: the task image's entry point (docs/contracts/environment.md).
 
 Reads the config, runs the sync with progress through the heartbeat SDK, and sends
 the per-table result as the completion's result_data. SIGTERM or a cancel request

@@ -102,7 +102,7 @@ def container_env(
     heartbeat_interval: float,
     extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment of Contract 1, plus the task's secrets from `extra`."""
+    """The environment of docs/contracts/environment.md, plus the secrets from `extra`."""
     env = dict(extra or {})
     for name in env:
         if not _ENV_NAME.match(name):

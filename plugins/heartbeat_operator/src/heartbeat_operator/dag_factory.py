@@ -45,7 +45,7 @@ def collection_dag(
                 default_config,
                 type="object",
                 title="Task config",
-                description="The task config (DESIGN.md, Contract 2); validated before launch.",
+                description="The task config (docs/contracts/config.md); validated before launch.",
             )
         },
         default_args={"retries": retries, "retry_delay": timedelta(seconds=retry_delay)},

@@ -134,11 +134,8 @@ class ExecutionHost:
     async def remove_paths(self, *paths: str) -> None:
         await self.run(rm_command(*paths))
 
-    def reset(self) -> None:
-        """Drop the connection; the next call opens a new one."""
-        self.close()
-
     def close(self) -> None:
+        """Drop the connection; a later call opens a new one."""
         if self._ssh is not None:
             self._ssh.close()
             self._ssh = None

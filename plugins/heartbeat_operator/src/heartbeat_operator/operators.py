@@ -16,7 +16,7 @@ import asyncssh
 import redis.asyncio as aioredis
 from airflow.sdk import BaseOperator, Context, Variable
 from airflow.sdk.exceptions import AirflowFailException
-from heartbeat_api.store import ExecutionStore
+from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, validate_config
 
 from heartbeat_operator import _remote
@@ -37,7 +37,7 @@ from heartbeat_operator.hooks import (
     secret_from_connection,
 )
 from heartbeat_operator.links import ExecutionLink
-from heartbeat_operator.placement import HOST_LABEL, Placement, place
+from heartbeat_operator.placement import HOST_LABEL, place
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 
 EVENT_KEYS = frozenset({"status", "execution_id", "container_name"})
@@ -46,7 +46,7 @@ EVENT_KEYS = frozenset({"status", "execution_id", "container_name"})
 class HeartbeatDockerOperator(BaseOperator):
     """Run a data-collection task in a container on a remote execution host.
 
-    :param config: the task config (DESIGN.md, Contract 2): a dict, a JSON text, or a
+    :param config: the task config (docs/contracts/config.md): a dict, a JSON text, or a
         path to a JSON file. Templated.
     :param ssh_conn_id: SSH connection to the execution host (host key checked), or a
         list of them: each run goes to the one with the fewest running containers,
@@ -144,39 +144,30 @@ class HeartbeatDockerOperator(BaseOperator):
         )
 
     async def _launch(self, launch: _Launch, ti: Any) -> str:
-        """Register, upload and start, over one SSH connection; the chosen host's conn id.
-
-        With one execution host, connecting and registering run side by side."""
+        """Register, upload and start, over one SSH connection; the chosen host's conn id."""
         api = HeartbeatApiClient(self.heartbeat_api_conn_id)
-        placing = asyncio.ensure_future(place(self.ssh_conn_ids, self.docker, self.log))
+        # With one execution host, connecting and registering run side by side.
+        known = self.ssh_conn_ids[0] if len(self.ssh_conn_ids) == 1 else None
+        registering = (asyncio.ensure_future(self._register(api, launch, known))
+                       if known is not None else None)
         try:
-            if len(self.ssh_conn_ids) == 1:
-                conn_id = self.ssh_conn_ids[0]
-                registering = asyncio.ensure_future(self._register(api, launch, conn_id))
-                results = await asyncio.gather(placing, registering, return_exceptions=True)
-                failed = [r for r in results if isinstance(r, BaseException)]
-                placement = results[0] if not isinstance(results[0], BaseException) else None
-                if failed:
-                    if placement is not None:
-                        placement.chosen.close()
-                    if not isinstance(results[1], BaseException):
-                        # Registered, but the host did not answer: say so in the record.
-                        await self._finalize(launch.execution_id, "failed",
-                                             f"launch failed: {_describe(failed[0])}")
-                    raise failed[0]
-                token = results[1]
-            else:
-                placement = await placing
-                conn_id = placement.conn_id
-                try:
-                    token = await self._register(api, launch, conn_id)
-                except BaseException:
-                    placement.chosen.close()
-                    placement.close_others()
-                    raise
+            try:
+                placement = await place(self.ssh_conn_ids, self.docker, self.log)
+            except BaseException as exc:
+                if registering is not None and isinstance(
+                        (await asyncio.gather(registering, return_exceptions=True))[0], str):
+                    # Registered, but the host did not answer: say so in the record.
+                    await self._finalize(launch.execution_id, "failed",
+                                         f"launch failed: {_describe(exc)}")
+                raise
+            try:
+                token = await (registering or self._register(api, launch, placement.conn_id))
+            except BaseException:
+                placement.close()
+                raise
         finally:
             await api.aclose()
-        assert isinstance(placement, Placement) and isinstance(token, str)
+        conn_id = placement.conn_id
         ti.xcom_push(key="execution_id", value=launch.execution_id)
         ti.xcom_push(key="container_name", value=launch.name)
         ti.xcom_push(key="execution_host", value=conn_id)
@@ -211,8 +202,7 @@ class HeartbeatDockerOperator(BaseOperator):
             await self._abandon(host, launch, exc)
             raise
         finally:
-            placement.close_others()
-            host.close()
+            placement.close()
         return conn_id
 
     async def _register(self, api: HeartbeatApiClient, launch: _Launch, conn_id: str) -> str:
@@ -302,7 +292,8 @@ class HeartbeatDockerOperator(BaseOperator):
         name = event["container_name"]
         succeeded = status == "completed"
         ssh_conn_id = event.get("ssh_conn_id") or self.ssh_conn_ids[0]
-        self._finish(ssh_conn_id, execution_id, name, succeeded, event.get("log_tail"))
+        asyncio.run(self._finish(ssh_conn_id, execution_id, name, succeeded,
+                                 event.get("log_tail")))
         message = event.get("error_message") or status
         exit_code = event.get("exit_code")
         if succeeded:
@@ -317,13 +308,9 @@ class HeartbeatDockerOperator(BaseOperator):
         raise error(f"execution {execution_id} {status}: {message}",
                     execution_id=execution_id, exit_code=exit_code)
 
-    def _finish(self, ssh_conn_id: str, execution_id: str, name: str, succeeded: bool,
-                log_tail: str | None) -> None:
+    async def _finish(self, ssh_conn_id: str, execution_id: str, name: str,
+                      succeeded: bool, log_tail: str | None) -> None:
         """Copy the container's log into the task log, then clean up per policy."""
-        asyncio.run(self._afinish(ssh_conn_id, execution_id, name, succeeded, log_tail))
-
-    async def _afinish(self, ssh_conn_id: str, execution_id: str, name: str,
-                       succeeded: bool, log_tail: str | None) -> None:
         paths = _remote.RemotePaths.for_execution(
             execution_id, self.container.config_root, self.container.output_root)
         host = ExecutionHost(ssh_conn_id, self.docker)

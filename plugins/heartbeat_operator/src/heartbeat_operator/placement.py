@@ -42,6 +42,10 @@ class Placement:
             host.close()
         self.others = {}
 
+    def close(self) -> None:
+        self.close_others()
+        self.chosen.close()
+
 
 async def running_containers(host: ExecutionHost, conn_id: str) -> int:
     found = await host.docker().containers([f"{HOST_LABEL}={conn_id}"], running_only=True)

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
-from heartbeat_api.records import Execution
-from heartbeat_api.store import ExecutionStore
+from heartbeat_store import ExecutionStore
+from heartbeat_store.records import Execution
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from heartbeat_operator._docker_api import AsyncDockerApi, ContainerState
+from heartbeat_operator._docker_api import ContainerState
 from heartbeat_operator._remote import (
     FINAL_STATES,
     should_remove,
@@ -133,9 +133,6 @@ class HeartbeatTrigger(BaseTrigger):
                 self.ssh_conn_id, DockerEndpoint(**self.docker_endpoint), timeout=20)
         return self._execution_host
 
-    async def _docker(self) -> AsyncDockerApi:
-        return self._host().docker()
-
     async def _close(self) -> None:
         if self._execution_host is not None:
             self._execution_host.close()
@@ -161,7 +158,7 @@ class HeartbeatTrigger(BaseTrigger):
                 self.log.warning("%s failed (%s), retrying in %.1fs", what, exc, delay)
                 if self._execution_host is not None and (
                         "ssh" in what.lower() or "docker" in what.lower()):
-                    self._execution_host.reset()  # reconnect next time
+                    self._execution_host.close()  # reconnect next time
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 15.0)
 
@@ -193,7 +190,7 @@ class HeartbeatTrigger(BaseTrigger):
     async def _copy_log_tail(self) -> None:
         """The container's last log lines into the task log."""
         try:
-            docker = await self._docker()
+            docker = self._host().docker()
             tail = await docker.logs_tail(self.container_name, 100)
         except Exception as exc:  # noqa: BLE001 - the task's result matters more
             self.log.warning("Could not read the log of %s: %s", self.container_name, exc)
@@ -208,7 +205,7 @@ class HeartbeatTrigger(BaseTrigger):
             if self.config_dir:
                 await self._host().remove_paths(self.config_dir)
             if should_remove(self.remove_policy, succeeded=succeeded):
-                docker = await self._docker()
+                docker = self._host().docker()
                 await docker.remove(self.container_name)
         except Exception as exc:  # noqa: BLE001 - nobody awaits this
             self.log.warning("Cleanup of %s incomplete: %s", self.execution_id, exc)
@@ -268,7 +265,7 @@ class HeartbeatTrigger(BaseTrigger):
     async def _ask_docker(
         self, store: ExecutionStore, ex: Execution, silence: float
     ) -> dict[str, Any] | None:
-        docker = await self._retrying("connecting to Docker over SSH", self._docker)
+        docker = self._host().docker()
         state: ContainerState = await self._retrying(
             "asking Docker", docker.inspect, self.container_name)
         if state.running:
@@ -324,7 +321,7 @@ class HeartbeatTrigger(BaseTrigger):
             await store.request_cancel(self.execution_id)
         except Exception as exc:  # noqa: BLE001 - stopping the container matters more
             self.log.warning("Could not request cancel of %s: %s", self.execution_id, exc)
-        docker = await self._docker()
+        docker = self._host().docker()
         await docker.stop(self.container_name, self.stop_grace_seconds)
 
     async def on_kill(self) -> None:
@@ -342,7 +339,7 @@ class HeartbeatTrigger(BaseTrigger):
         try:
             store = await self._store()
             await asyncio.wait_for(self._stop_container(store), self.stop_grace_seconds + 10)
-            docker = await self._docker()
+            docker = self._host().docker()
             await asyncio.wait_for(docker.remove(self.container_name), 5)
             self.log.info("Container %s stopped and removed", self.container_name)
             await store.finalize(self.execution_id, "cancelled",

@@ -1,4 +1,4 @@
-"""Pydantic models of the task config (DESIGN.md, Contract 2), shared by the
+"""Pydantic models of the task config (docs/contracts/config.md), shared by the
 Airflow operator and the task images."""
 
 from task_config.api import ApiConfig

@@ -1,4 +1,4 @@
-"""`api_config` of the task config (DESIGN.md, Contract 2).
+"""`api_config` of the task config (docs/contracts/config.md).
 
 Secrets never appear here: every credential is named by an `*_env` key holding the
 name of an environment variable that the container receives.

@@ -1,4 +1,4 @@
-"""`crawler_config` of the task config (DESIGN.md, Contract 2).
+"""`crawler_config` of the task config (docs/contracts/config.md).
 
 Selectors, XPath and JSONPath expressions are compiled here when their library is
 importable (always in the crawler image and the Airflow environment), so a typo

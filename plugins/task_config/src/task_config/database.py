@@ -1,4 +1,4 @@
-"""`database_config` of the task config (DESIGN.md, Contract 2).
+"""`database_config` of the task config (docs/contracts/config.md).
 
 ```json
 "database_config": {

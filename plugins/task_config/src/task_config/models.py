@@ -1,4 +1,4 @@
-"""The task config file (DESIGN.md, Contract 2): common keys and the choice of section."""
+"""The task config file (docs/contracts/config.md): common keys and the choice of section."""
 
 from __future__ import annotations
 

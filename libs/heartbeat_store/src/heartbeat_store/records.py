@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import orjson
-
-ExecutionStatus = Literal["pending", "running", "completed", "failed", "cancelled", "lost"]
-FINAL_STATES: frozenset[str] = frozenset({"completed", "failed", "cancelled", "lost"})
-EventType = Literal["heartbeat", "state", "cancel"]
-
-# Stream entry fields that are not part of an event's detail.
-_EVENT_CORE_FIELDS = frozenset({"type", "execution_id", "at", "status", "progress"})
+from heartbeat_contract import events, states
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +42,7 @@ class Execution:
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL_STATES
+        return states.is_final(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -95,7 +89,7 @@ def execution_from_mapping(
     exit_code = values.get("exit_code")
     return Execution(
         execution_id=execution_id,
-        status=values.get("status", "pending"),
+        status=values.get("status", states.PENDING),
         dag_id=values.get("dag_id") or None,
         task_id=values.get("task_id") or None,
         run_id=values.get("run_id") or None,
@@ -126,19 +120,17 @@ def event_from_entry(entry_id: bytes | str, flat_fields: Any) -> Event:
             for i in range(0, len(flat_fields) - 1, 2)
         }
     detail: dict[str, Any] = {
-        key: value for key, value in values.items() if key not in _EVENT_CORE_FIELDS
+        key: value for key, value in values.items() if key not in events.CORE_FIELDS
     }
-    if "exit_code" in detail:
-        detail["exit_code"] = int(detail["exit_code"])
-    if "timestamp" in detail:
-        detail["timestamp"] = int(detail["timestamp"])
-    progress_raw = values.get("progress")
+    for name in events.INTEGER_FIELDS & detail.keys():
+        detail[name] = int(detail[name])
+    progress_raw = values.get(events.PROGRESS)
     return Event(
         id=text(entry_id),
-        execution_id=values.get("execution_id", ""),
-        type=values.get("type", ""),
-        at=float(values.get("at", "0")),
-        status=values.get("status", ""),
+        execution_id=values.get(events.EXECUTION_ID, ""),
+        type=values.get(events.TYPE, ""),
+        at=float(values.get(events.AT, "0")),
+        status=values.get(events.STATUS, ""),
         progress=orjson.loads(progress_raw) if progress_raw else None,
         detail=detail,
     )

@@ -1,9 +1,38 @@
-"""The Lua scripts of the store: each state change is one script, hence atomic."""
+"""The Lua scripts of the store: each state change is one script, hence atomic.
+
+State names and event fields come from heartbeat_contract: the prelude defines them
+as Lua locals, and the scripts use only those locals.
+"""
+
+from __future__ import annotations
+
+from heartbeat_contract import events, states
+
+
+def _lua_string(value: str) -> str:
+    if not value.replace("_", "").isalnum():
+        raise ValueError(f"{value!r} is not a plain name")
+    return f"'{value}'"
+
+
+def _constants() -> str:
+    final = ", ".join(f"[{_lua_string(s)}]=true" for s in sorted(states.FINAL_STATES))
+    names = {
+        "PENDING": states.PENDING, "RUNNING": states.RUNNING,
+        "EV_HEARTBEAT": events.HEARTBEAT, "EV_STATE": events.STATE, "EV_CANCEL": events.CANCEL,
+        "F_TYPE": events.TYPE, "F_EXECUTION_ID": events.EXECUTION_ID, "F_AT": events.AT,
+        "F_STATUS": events.STATUS, "F_PROGRESS": events.PROGRESS, "F_FROM": events.FROM,
+        "F_TO": events.TO, "F_REASON": events.REASON, "F_ERROR": events.ERROR,
+        "F_EXIT_CODE": events.EXIT_CODE, "F_TIMESTAMP": events.TIMESTAMP,
+    }
+    lines = [f"local FINAL = {{{final}}}"]
+    lines += [f"local {name} = {_lua_string(value)}" for name, value in names.items()]
+    return "\n".join(lines) + "\n"
+
 
 # KEYS: 1 hash, 2 transitions, 3 stream, 4 global stream, 5 index.
 # ARGV: 1 execution id, 2 active TTL, 3 final TTL, 4 stream cap, 5 global cap, 6.. per script.
-LUA_PRELUDE = """
-local FINAL = {completed=true, failed=true, cancelled=true, lost=true}
+LUA_PRELUDE = _constants() + """
 local function now()
   local t = redis.call('TIME')
   return t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
@@ -22,10 +51,10 @@ local function transition(from, to, at, reason, err, exit_code)
   -- built by hand: cjson would round the microseconds of 'at'
   redis.call('RPUSH', KEYS[2], '{"status":' .. cjson.encode(to) .. ',"at":' .. at
              .. ',"reason":' .. cjson.encode(reason) .. '}')
-  local ev = {'type', 'state', 'execution_id', ARGV[1], 'at', at, 'status', to,
-              'from', from, 'to', to, 'reason', reason}
-  if err ~= '' then ev[#ev + 1] = 'error'; ev[#ev + 1] = err end
-  if exit_code ~= '' then ev[#ev + 1] = 'exit_code'; ev[#ev + 1] = exit_code end
+  local ev = {F_TYPE, EV_STATE, F_EXECUTION_ID, ARGV[1], F_AT, at, F_STATUS, to,
+              F_FROM, from, F_TO, to, F_REASON, reason}
+  if err ~= '' then ev[#ev + 1] = F_ERROR; ev[#ev + 1] = err end
+  if exit_code ~= '' then ev[#ev + 1] = F_EXIT_CODE; ev[#ev + 1] = exit_code end
   add_event(ev)
   redis.call('ZADD', KEYS[5], at, ARGV[1])
 end
@@ -40,13 +69,13 @@ REGISTER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 redis.call('DEL', KEYS[2], KEYS[3])
 local at = now()
-local fields = {'status', 'pending', 'created_at', at, 'cancel_requested', '0'}
+local fields = {'status', PENDING, 'created_at', at, 'cancel_requested', '0'}
 local names = {'dag_id', 'task_id', 'run_id', 'container_name', 'host', 'task_type'}
 for i, name in ipairs(names) do
   if ARGV[5 + i] ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = ARGV[5 + i] end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
-transition('', 'pending', at, 'registered', '', '')
+transition('', PENDING, at, 'registered', '', '')
 set_ttl(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[12])
 return {'ok', snapshot()}
@@ -60,10 +89,10 @@ if not st then return {'unknown'} end
 if FINAL[st] then return {'final', st} end
 local at = now()
 local changed = ''
-if st == 'pending' then
+if st == PENDING then
   redis.call('HSET', KEYS[1], 'started_at', at)
-  transition('pending', 'running', at, 'first heartbeat', '', '')
-  changed = 'running'
+  transition(PENDING, RUNNING, at, 'first heartbeat', '', '')
+  changed = RUNNING
 end
 local update = {'last_heartbeat_at', at, 'container_status', ARGV[7]}
 if ARGV[8] ~= '' then update[#update + 1] = 'progress'; update[#update + 1] = ARGV[8] end
@@ -71,9 +100,9 @@ if not fields[3] and ARGV[6] ~= '' then
   update[#update + 1] = 'container_name'; update[#update + 1] = ARGV[6]
 end
 redis.call('HSET', KEYS[1], unpack(update))
-local ev = {'type', 'heartbeat', 'execution_id', ARGV[1], 'at', at, 'status', ARGV[7]}
-if ARGV[8] ~= '' then ev[#ev + 1] = 'progress'; ev[#ev + 1] = ARGV[8] end
-if ARGV[9] ~= '' then ev[#ev + 1] = 'timestamp'; ev[#ev + 1] = ARGV[9] end
+local ev = {F_TYPE, EV_HEARTBEAT, F_EXECUTION_ID, ARGV[1], F_AT, at, F_STATUS, ARGV[7]}
+if ARGV[8] ~= '' then ev[#ev + 1] = F_PROGRESS; ev[#ev + 1] = ARGV[8] end
+if ARGV[9] ~= '' then ev[#ev + 1] = F_TIMESTAMP; ev[#ev + 1] = ARGV[9] end
 add_event(ev)
 set_ttl(ARGV[2])
 redis.call('ZADD', KEYS[5], at, ARGV[1])
@@ -128,8 +157,8 @@ local changed = ''
 if fields[2] ~= '1' then
   local at = now()
   redis.call('HSET', KEYS[1], 'cancel_requested', '1')
-  add_event({'type', 'cancel', 'execution_id', ARGV[1], 'at', at, 'status', st,
-             'reason', 'cancel requested'})
+  add_event({F_TYPE, EV_CANCEL, F_EXECUTION_ID, ARGV[1], F_AT, at, F_STATUS, st,
+             F_REASON, 'cancel requested'})
   redis.call('ZADD', KEYS[5], at, ARGV[1])
   changed = '1'
 end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from heartbeat_contract import http
+
 
 class StoreError(Exception):
     """Base of every error the execution store raises on purpose."""
@@ -18,7 +20,7 @@ class UnknownExecution(StoreError):
         super().__init__(
             execution_id,
             f"execution {execution_id!r} is not registered (or has expired); "
-            "register it first with POST /api/v1/monitoring/executions",
+            f"register it first with POST {http.EXECUTIONS}",
         )
 
 

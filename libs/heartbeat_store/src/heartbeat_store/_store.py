@@ -1,20 +1,10 @@
-"""The one module that owns the Redis schema: every key name and every Lua script.
+"""ExecutionStore: every read and write of the heartbeat protocol's Redis schema.
 
 The API, the Airflow trigger and the live view all go through :class:`ExecutionStore`.
 Each state change is one Lua script, so it is atomic: a heartbeat racing a completion
 never overwrites a final state, and a rejected write changes nothing.
 
-Keys (``prefix`` defaults to ``hb``):
-
-- ``{prefix}:exec:{id}``              hash, the execution's current state
-- ``{prefix}:exec:{id}:transitions``  list of JSON ``{"status","at","reason"}``, oldest first
-- ``{prefix}:exec:{id}:events``       stream, the capped heartbeat log of one execution
-- ``{prefix}:events``                 stream, every event of every execution (capped)
-- ``{prefix}:executions``             sorted set, execution id scored by last update time
-
-Retention: the three per-execution keys of a final execution expire ``retention_seconds``
-after it became final; while pending or running their TTL is set to twice that on every
-write, so an execution that beats never expires.
+Key names are in :mod:`heartbeat_store._keys`; retention is in the package docstring.
 
 The client may use ``decode_responses`` True or False. A client used for
 :meth:`ExecutionStore.read_events` needs a ``socket_timeout`` above ``block_ms`` (or None).
@@ -26,12 +16,15 @@ import logging
 from typing import Any
 
 import orjson
+from heartbeat_contract import states
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from heartbeat_api.errors import ExecutionExists, FinalStateConflict, UnknownExecution
-from heartbeat_api.records import (
-    FINAL_STATES,
+from heartbeat_store._batch import ScriptBatcher
+from heartbeat_store._keys import Keys
+from heartbeat_store._lua import CANCEL, COMPLETE, FINALIZE, HEARTBEAT, LUA_PRELUDE, REGISTER
+from heartbeat_store.errors import ExecutionExists, FinalStateConflict, UnknownExecution
+from heartbeat_store.records import (
     Event,
     Execution,
     event_from_entry,
@@ -39,10 +32,8 @@ from heartbeat_api.records import (
     execution_from_reply,
     text,
 )
-from heartbeat_api.store._batch import ScriptBatcher
-from heartbeat_api.store._lua import CANCEL, COMPLETE, FINALIZE, HEARTBEAT, LUA_PRELUDE, REGISTER
 
-logger = logging.getLogger("heartbeat_api.state")
+logger = logging.getLogger("heartbeat_store")
 
 
 def canonical_json(value: Any) -> str:
@@ -67,26 +58,15 @@ class ExecutionStore:
         self._active_ttl = 2 * self._retention
         self._stream_maxlen = int(stream_maxlen)
         self._global_maxlen = int(global_stream_maxlen)
-        self._prefix = prefix
+        self._names = Keys(prefix)
         self._register = redis.register_script(LUA_PRELUDE + REGISTER)
         self._heartbeat = ScriptBatcher(redis, redis.register_script(LUA_PRELUDE + HEARTBEAT))
         self._complete = redis.register_script(LUA_PRELUDE + COMPLETE)
         self._finalize = redis.register_script(LUA_PRELUDE + FINALIZE)
         self._cancel = redis.register_script(LUA_PRELUDE + CANCEL)
 
-    # Key names: nothing outside this class spells one.
-    def _hash_key(self, execution_id: str) -> str:
-        return f"{self._prefix}:exec:{execution_id}"
-
     def _keys(self, execution_id: str) -> list[str]:
-        base = self._hash_key(execution_id)
-        return [
-            base,
-            f"{base}:transitions",
-            f"{base}:events",
-            f"{self._prefix}:events",
-            f"{self._prefix}:executions",
-        ]
+        return self._names.for_scripts(execution_id)
 
     def _args(self, execution_id: str, *extra: str | int) -> list[str | int]:
         common: list[str | int] = [
@@ -128,7 +108,7 @@ class ExecutionStore:
         if text(reply[0]) == "exists":
             raise ExecutionExists(execution_id)
         execution = execution_from_reply(execution_id, *reply[1])
-        _log_change(execution_id, "", "pending", "registered", dag_id=dag_id, task_id=task_id)
+        _log_change(execution_id, "", states.PENDING, "registered", dag_id=dag_id, task_id=task_id)
         return execution
 
     async def record_heartbeat(
@@ -157,7 +137,7 @@ class ExecutionStore:
         if outcome == "final":
             raise FinalStateConflict(execution_id, text(reply[1]), "heartbeat")
         if text(reply[2]):
-            _log_change(execution_id, "pending", "running", "first heartbeat")
+            _log_change(execution_id, states.PENDING, states.RUNNING, "first heartbeat")
         return text(reply[1]) == "1"
 
     async def record_completion(
@@ -171,8 +151,8 @@ class ExecutionStore:
     ) -> Execution:
         """The container's own report; an identical repeat is accepted, a different one
         raises FinalStateConflict."""
-        if status not in ("completed", "failed", "cancelled"):
-            raise ValueError(f"completion status must be completed, failed or cancelled: {status}")
+        if status not in states.REPORTED_STATES:
+            raise ValueError(f"completion status must be one of {states.REPORTED_STATES}: {status}")
         reply = await self._complete(
             keys=self._keys(execution_id),
             args=self._args(
@@ -207,8 +187,9 @@ class ExecutionStore:
         Returns (execution, True) when it changed the state, or (existing, False) when the
         execution was already final: nothing is changed then.
         """
-        if status not in FINAL_STATES:
-            raise ValueError(f"finalize status must be one of {sorted(FINAL_STATES)}: {status!r}")
+        if not states.is_final(status):
+            raise ValueError(
+                f"finalize status must be one of {sorted(states.FINAL_STATES)}: {status!r}")
         reply = await self._finalize(
             keys=self._keys(execution_id),
             args=self._args(
@@ -279,7 +260,7 @@ class ExecutionStore:
         self, after_id: str, *, block_ms: int, count: int = 100
     ) -> list[Event]:
         """Like read_events, on the one capped stream of every execution's events."""
-        return await self._read(f"{self._prefix}:events", after_id, block_ms, count)
+        return await self._read(self._names.all_events, after_id, block_ms, count)
 
     async def _read(self, stream: str, after_id: str, block_ms: int, count: int) -> list[Event]:
         reply: Any = await self._redis.xread(
@@ -296,7 +277,7 @@ class ExecutionStore:
 
     async def list_executions(self, limit: int = 200) -> list[Execution]:
         """The most recently updated executions, newest first; drops expired index entries."""
-        index = self._keys("")[4]
+        index = self._names.index
         members: Any = await self._redis.zrevrange(index, 0, limit - 1)
         ids = [text(member) for member in members]
         if not ids:
