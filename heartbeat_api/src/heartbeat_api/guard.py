@@ -1,7 +1,7 @@
 """Pure ASGI middleware: body size cap (413), request latency, and the heartbeat fast path.
 
 Pure ASGI rather than BaseHTTPMiddleware: it sits on the hot path of every heartbeat.
-``POST /api/v1/monitoring/heartbeat`` is answered here, before Starlette's routing and
+``POST`` to the heartbeat path is answered here, before Starlette's routing and
 FastAPI's request machinery, which cost more than the heartbeat's Redis write; the
 FastAPI route of the same path (for /docs) runs the very same ``heartbeat_answer``.
 """
@@ -11,10 +11,11 @@ from __future__ import annotations
 from time import perf_counter
 
 import orjson
+from heartbeat_contract import http
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from heartbeat_api import metrics
-from heartbeat_api.routes.heartbeats import HEARTBEAT_PATH, heartbeat_answer
+from heartbeat_api.routes.heartbeats import heartbeat_answer
 
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -37,8 +38,8 @@ class RequestGuard:
             body = await self._bounded_body(scope, receive, send)
             if body is None:
                 return
-            if scope["path"] == HEARTBEAT_PATH and scope["method"] == "POST" and "app" in scope:
-                label = HEARTBEAT_PATH
+            if scope["path"] == http.HEARTBEAT and scope["method"] == "POST" and "app" in scope:
+                label = http.HEARTBEAT
                 await self._heartbeat(scope, body, send)
             else:
                 await self.app(scope, _replay(body, receive), send)

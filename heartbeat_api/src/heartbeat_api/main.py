@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -27,6 +27,7 @@ from heartbeat_api.settings import Settings, load_settings
 from heartbeat_api.ui import router as live_view_router
 
 logger = logging.getLogger("heartbeat_api")
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def redis_client(settings: Settings) -> Redis:
@@ -49,7 +50,24 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool | None = Non
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     location = redis_location(settings.redis_url)
+    app = FastAPI(
+        title="Heartbeat API",
+        summary="Heartbeats, progress and completion of containerised data-collection tasks.",
+        version="1.0.0",
+        lifespan=_lifespan(settings, location, freeze_gc),
+        # Containers built on urllib may omit Content-Type; the body is JSON either way.
+        strict_content_type=False,
+    )
+    app.state.settings = settings
+    for router in (heartbeats.router, completions.router, executions.router, health.router):
+        app.include_router(router)
+    app.include_router(live_view_router)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    _add_error_handlers(app, location)
+    return app
 
+
+def _lifespan(settings: Settings, location: str, freeze_gc: bool) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = redis_client(settings)
@@ -73,19 +91,11 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool | None = Non
         finally:
             await redis.aclose()
 
-    app = FastAPI(
-        title="Heartbeat API",
-        summary="Heartbeats, progress and completion of containerised data-collection tasks.",
-        version="1.0.0",
-        lifespan=lifespan,
-        # Containers built on urllib may omit Content-Type; the body is JSON either way.
-        strict_content_type=False,
-    )
-    app.state.settings = settings
-    for router in (heartbeats.router, completions.router, executions.router, health.router):
-        app.include_router(router)
-    app.include_router(live_view_router)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return lifespan
+
+
+def _add_error_handlers(app: FastAPI, location: str) -> None:
+    """Each store error is one HTTP status; nothing a client sends becomes a 500."""
 
     @app.exception_handler(UnknownExecution)
     async def unknown(request: Request, exc: UnknownExecution) -> Response:
@@ -111,5 +121,3 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool | None = Non
     async def redis_down(request: Request, exc: RedisError) -> Response:
         body = redis_unavailable(location, exc, request.url.path)
         return JSONResponse(body, 503, headers={"Retry-After": "1"})
-
-    return app

@@ -9,19 +9,21 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
+from heartbeat_contract import completion, states
+from heartbeat_contract.version import MAX_PROTOCOL_VERSION, PROTOCOL_VERSION
 from heartbeat_store.records import Event, Execution
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-PROTOCOL_VERSION = 1
 MAX_PROGRESS_BYTES = 16 * 1024
-MAX_ERROR_MESSAGE_CHARS = 8 * 1024
 
 ExecutionId = Annotated[
     str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 ]
 Label = Annotated[str, Field(max_length=250)]
 ContainerName = Annotated[str, Field(max_length=255)]
-ProtocolVersion = Annotated[int, Field(default=PROTOCOL_VERSION, ge=1, le=1000)]
+ProtocolVersion = Annotated[
+    int, Field(default=PROTOCOL_VERSION, ge=1, le=MAX_PROTOCOL_VERSION)
+]
 
 
 class _FromContainer(BaseModel):
@@ -31,7 +33,7 @@ class _FromContainer(BaseModel):
 class HeartbeatIn(_FromContainer):
     execution_id: ExecutionId
     container_name: ContainerName = ""
-    status: Annotated[str, Field(min_length=1, max_length=64)] = "running"
+    status: Annotated[str, Field(min_length=1, max_length=64)] = states.RUNNING
     progress: dict[str, Any] | None = None
     timestamp: Annotated[int, Field(ge=0, le=2**40)] | None = None
     protocol_version: ProtocolVersion = PROTOCOL_VERSION
@@ -60,30 +62,31 @@ class CompletionIn(_FromContainer):
     success: bool
     result_data: dict[str, Any] | None = None
     error_message: str | None = None
-    status: Literal["completed", "failed", "cancelled"] | None = None
+    status: states.ReportedStatus | None = None
     protocol_version: ProtocolVersion = PROTOCOL_VERSION
 
     @field_validator("error_message")
     @classmethod
     def _bounded_error(cls, value: str | None) -> str | None:
         # Truncated, not refused: a long traceback must not cost the task its completion.
-        if value is not None and len(value) > MAX_ERROR_MESSAGE_CHARS:
-            return value[: MAX_ERROR_MESSAGE_CHARS - 14] + " … [truncated]"
+        if value is not None and len(value) > completion.MAX_ERROR_MESSAGE_CHARS:
+            return value[: completion.MAX_ERROR_MESSAGE_CHARS - 14] + " … [truncated]"
         return value
 
     @field_validator("status")
     @classmethod
     def _status_agrees_with_success(cls, value: str | None, info: ValidationInfo) -> str | None:
         success = info.data.get("success")
-        if success is True and value not in (None, "completed"):
-            raise ValueError(f"{value!r} contradicts success=true; use 'completed'")
-        if success is False and value == "completed":
-            raise ValueError("'completed' contradicts success=false; use 'failed' or 'cancelled'")
+        if isinstance(success, bool):
+            try:
+                completion.check_status(success, value)
+            except completion.CompletionError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @property
     def final_status(self) -> str:
-        return self.status or ("completed" if self.success else "failed")
+        return states.reported_status(self.success, self.status)
 
 
 class CompletionOut(BaseModel):

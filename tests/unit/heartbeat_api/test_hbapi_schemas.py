@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from heartbeat_api.schemas import (
-    MAX_ERROR_MESSAGE_CHARS,
     MAX_PROGRESS_BYTES,
     CompletionIn,
     HeartbeatIn,
     RegistrationIn,
 )
+from heartbeat_contract.completion import MAX_ERROR_MESSAGE_CHARS
 from pydantic import ValidationError
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from heartbeat_contract import http
 
 from heartbeat_api import metrics
 from heartbeat_api.deps import BearerDep, SettingsDep, StoreDep, authorize_execution
 from heartbeat_api.schemas import CompletionIn, CompletionOut
 
-router = APIRouter(prefix="/api/v1/monitoring", tags=["completions"])
+router = APIRouter(prefix=http.MONITORING_PREFIX, tags=["completions"])
 
 
-@router.post("/completion", response_model=CompletionOut)
+@router.post(http.relative(http.COMPLETION, http.MONITORING_PREFIX), response_model=CompletionOut)
 async def post_completion(
     completion: CompletionIn, token: BearerDep, settings: SettingsDep, store: StoreDep
 ) -> CompletionOut:

@@ -6,16 +6,21 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from heartbeat_contract import http
 
 from heartbeat_api import metrics
 from heartbeat_api.auth import execution_token
 from heartbeat_api.deps import AdminDep, SettingsDep, StoreDep
 from heartbeat_api.schemas import ExecutionListOut, ExecutionOut, RegistrationIn, RegistrationOut
 
-router = APIRouter(prefix="/api/v1", tags=["executions"], dependencies=[AdminDep])
+router = APIRouter(prefix=http.API_PREFIX, tags=["executions"], dependencies=[AdminDep])
 
 
-@router.post("/monitoring/executions", status_code=201, response_model=RegistrationOut)
+def _route(full: str) -> str:
+    return http.relative(full, http.API_PREFIX)
+
+
+@router.post(_route(http.EXECUTIONS), status_code=201, response_model=RegistrationOut)
 async def register_execution(
     registration: RegistrationIn, settings: SettingsDep, store: StoreDep
 ) -> RegistrationOut:
@@ -37,13 +42,13 @@ async def register_execution(
     )
 
 
-@router.post("/monitoring/executions/{execution_id}/cancel", response_model=ExecutionOut)
+@router.post(_route(http.EXECUTION_CANCEL), response_model=ExecutionOut)
 async def cancel_execution(execution_id: str, store: StoreDep) -> ExecutionOut:
     """Requests a graceful stop: the next heartbeat answers cancel_requested=true."""
     return ExecutionOut.of(await store.request_cancel(execution_id))
 
 
-@router.get("/monitoring/executions", response_model=ExecutionListOut)
+@router.get(_route(http.EXECUTIONS), response_model=ExecutionListOut)
 async def list_executions(
     store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> ExecutionListOut:
@@ -52,7 +57,7 @@ async def list_executions(
     return ExecutionListOut(executions=[ExecutionOut.of(e) for e in executions])
 
 
-@router.get("/task/execution/{execution_id}/status", response_model=ExecutionOut)
+@router.get(_route(http.EXECUTION_STATUS), response_model=ExecutionOut)
 async def execution_status(execution_id: str, store: StoreDep) -> ExecutionOut:
     """State, progress, times, result and error of one execution."""
     execution = await store.get(execution_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from heartbeat_contract import http
 
 from heartbeat_api.deps import StoreDep
 from heartbeat_api.metrics import render_metrics
@@ -12,7 +13,7 @@ from heartbeat_api.schemas import HealthOut
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
+@router.get(http.HEALTH, response_model=HealthOut, responses={503: {"model": HealthOut}})
 async def healthz(store: StoreDep) -> Response:
     """200 when the process and Redis answer, 503 when Redis does not."""
     if await store.ping():
@@ -20,7 +21,7 @@ async def healthz(store: StoreDep) -> Response:
     return JSONResponse(HealthOut(status="unavailable", redis="unreachable").model_dump(), 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(http.METRICS, response_class=Response)
 async def prometheus_metrics() -> Response:
     """Heartbeats, completions, rejects by reason and request latency, Prometheus text."""
     body, content_type = render_metrics()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from heartbeat_contract import http
 from heartbeat_store import ExecutionStore
 from heartbeat_store.errors import FinalStateConflict, UnknownExecution
 from pydantic import ValidationError
@@ -22,8 +23,7 @@ from heartbeat_api.problems import json_bytes, redis_unavailable
 from heartbeat_api.schemas import EventOut, HeartbeatHistoryOut, HeartbeatIn, HeartbeatOut
 from heartbeat_api.settings import Settings
 
-router = APIRouter(prefix="/api/v1/monitoring", tags=["heartbeats"])
-HEARTBEAT_PATH = "/api/v1/monitoring/heartbeat"
+router = APIRouter(prefix=http.MONITORING_PREFIX, tags=["heartbeats"])
 
 _ANSWERS = {
     flag: HeartbeatOut(cancel_requested=flag).model_dump_json().encode() for flag in (False, True)
@@ -82,14 +82,17 @@ async def heartbeat_answer(
         metrics.reject("final_state")
         return 409, json_bytes({"detail": str(exc), "status": exc.current_status}), {}
     except RedisError as exc:
-        answer = redis_unavailable(state.redis_location, exc, HEARTBEAT_PATH)
+        answer = redis_unavailable(state.redis_location, exc, http.HEARTBEAT)
         return 503, json_bytes(answer), {"Retry-After": "1"}
     metrics.HEARTBEATS.inc()
     return 200, _ANSWERS[cancel_requested], {}
 
 
 @router.post(
-    "/heartbeat", response_model=HeartbeatOut, openapi_extra=_REQUEST_BODY, responses=_ERRORS
+    http.relative(http.HEARTBEAT, http.MONITORING_PREFIX),
+    response_model=HeartbeatOut,
+    openapi_extra=_REQUEST_BODY,
+    responses=_ERRORS,
 )
 async def post_heartbeat(request: Request) -> Response:
     """Records a beat (body: HeartbeatIn); the answer says whether a stop was requested.
@@ -104,7 +107,9 @@ async def post_heartbeat(request: Request) -> Response:
 
 
 @router.get(
-    "/heartbeat/{execution_id}", response_model=HeartbeatHistoryOut, dependencies=[AdminDep]
+    http.relative(http.HEARTBEAT_HISTORY, http.MONITORING_PREFIX),
+    response_model=HeartbeatHistoryOut,
+    dependencies=[AdminDep],
 )
 async def get_heartbeats(
     execution_id: str,

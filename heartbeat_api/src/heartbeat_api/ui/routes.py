@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, quote
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from heartbeat_contract import http
 from redis.exceptions import RedisError
 
 from heartbeat_api.deps import StoreDep
@@ -30,7 +31,7 @@ from heartbeat_api.ui.access import (
 from heartbeat_api.ui.feed import OVERFLOW, LiveFeed
 from heartbeat_api.ui.settings import UiSettings
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix=http.UI, include_in_schema=False)
 
 # Sent by the page's own scripts: a cross-site form cannot set it, so a cookie alone
 # cannot cancel anything.

@@ -52,9 +52,12 @@ def check_status(success: bool, status: str | None) -> str:
         raise CompletionError(
             f"status: {status!r} is not one of {', '.join(states.REPORTED_STATES)}")
     if success and status not in (None, states.COMPLETED):
-        raise CompletionError(f"status: {status!r} contradicts success=true")
+        raise CompletionError(
+            f"status: {status!r} contradicts success=true; use {states.COMPLETED!r}")
     if not success and status == states.COMPLETED:
-        raise CompletionError(f"status: {status!r} contradicts success=false")
+        raise CompletionError(
+            f"status: {status!r} contradicts success=false; "
+            f"use {states.FAILED!r} or {states.CANCELLED!r}")
     return states.reported_status(success, status)
 
 

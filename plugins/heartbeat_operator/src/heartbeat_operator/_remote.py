@@ -11,17 +11,17 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from heartbeat_contract import COMPLETION_FILENAME, environment
+
 CONTAINER_PREFIX = "task-"
 LABEL_PREFIX = "heartbeat."
 DEFAULT_CONFIG_ROOT = "/tmp/task_configs"
 DEFAULT_OUTPUT_ROOT = "/tmp/task_outputs"
-CONTAINER_CONFIG_PATH = "/app/config.json"
-CONTAINER_OUTPUT_DIR = "/app/output"
-COMPLETION_FILE = "_completion.json"
+CONTAINER_CONFIG_PATH = environment.DEFAULT_CONFIG_PATH
+CONTAINER_OUTPUT_DIR = environment.DEFAULT_OUTPUT_DIR
 # The image's own non-root user; used when the SSH user is root.
 DEFAULT_CONTAINER_UID = 1000
 
-FINAL_STATES = frozenset({"completed", "failed", "cancelled", "lost"})
 REMOVAL_POLICIES = ("never", "success", "always")
 
 _EXECUTION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -67,7 +67,7 @@ class RemotePaths:
 
     @property
     def completion_file(self) -> str:
-        return posixpath.join(self.output_dir, COMPLETION_FILE)
+        return posixpath.join(self.output_dir, COMPLETION_FILENAME)
 
 
 def labels(
@@ -108,13 +108,13 @@ def container_env(
         if not _ENV_NAME.match(name):
             raise ValueError(f"environment variable name {name!r} is not valid")
     reserved = {
-        "TASK_EXECUTION_ID": execution_id,
-        "CONFIG_PATH": CONTAINER_CONFIG_PATH,
-        "API_BASE_URL": api_base_url.rstrip("/"),
-        "HOSTNAME": container_name(execution_id),
-        "HEARTBEAT_TOKEN": token,
-        "HEARTBEAT_INTERVAL": f"{heartbeat_interval:g}",
-        "OUTPUT_DIR": CONTAINER_OUTPUT_DIR,
+        environment.TASK_EXECUTION_ID: execution_id,
+        environment.CONFIG_PATH: CONTAINER_CONFIG_PATH,
+        environment.API_BASE_URL: api_base_url.rstrip("/"),
+        environment.HOSTNAME: container_name(execution_id),
+        environment.HEARTBEAT_TOKEN: token,
+        environment.HEARTBEAT_INTERVAL: f"{heartbeat_interval:g}",
+        environment.OUTPUT_DIR: CONTAINER_OUTPUT_DIR,
     }
     clash = sorted(set(env) & set(reserved))
     if clash:

@@ -14,6 +14,7 @@ import asyncssh
 import httpx
 from airflow.providers.ssh.hooks.ssh import SSHHookAsync
 from airflow.sdk import BaseHook
+from heartbeat_contract import http
 
 from heartbeat_operator._docker_api import AsyncDockerApi
 from heartbeat_operator._remote import RemotePaths, rm_command
@@ -174,12 +175,12 @@ class HeartbeatApiClient:
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
-            headers={"Authorization": f"Bearer {conn.password}"},
+            headers={http.AUTHORIZATION_HEADER: f"{http.BEARER} {conn.password}"},
         )
 
     async def register(self, **meta: Any) -> str:
         """Register an execution; returns its token."""
-        response = await self._client.post("/api/v1/monitoring/executions", json=meta)
+        response = await self._client.post(http.EXECUTIONS, json=meta)
         if response.status_code != 201:
             raise RuntimeError(
                 f"heartbeat API at {self.base_url} refused registration "

@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow.sdk import BaseHook, BaseOperatorLink
+from heartbeat_contract import http
 
 EXECUTION_ID_XCOM_KEY = "execution_id"
 DEFAULT_CONN_ID = "heartbeat_api"
-DEFAULT_UI_URL = "http://localhost:8000/ui"
+DEFAULT_UI_URL = f"http://localhost:8000{http.UI}"
 
 
 def ui_base_url(
@@ -27,13 +28,13 @@ def ui_base_url(
         path = urlsplit(configured).path
         base = configured.rstrip("/")
         # A bare server address means the live view at its usual path.
-        return base if path.strip("/") else f"{base}/ui"
+        return base if path.strip("/") else f"{base}{http.UI}"
     if not host:
         return DEFAULT_UI_URL
     if "://" in host:  # a host given as a URL
-        return f"{host.rstrip('/')}/ui"
+        return f"{host.rstrip('/')}{http.UI}"
     port_part = f":{port}" if port else ""
-    return f"{schema or 'http'}://{host}{port_part}/ui"
+    return f"{schema or 'http'}://{host}{port_part}{http.UI}"
 
 
 def execution_url(ui_url: str, execution_id: str) -> str:

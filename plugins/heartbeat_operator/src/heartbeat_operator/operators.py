@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncssh
 import redis.asyncio as aioredis
 from airflow.sdk import BaseOperator, Context, Variable
 from airflow.sdk.exceptions import AirflowFailException
+from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, validate_config
 
@@ -122,7 +122,7 @@ class HeartbeatDockerOperator(BaseOperator):
         secrets = {name: secret_from_connection(spec)
                    for name, spec in self.container.env_from_connections.items()}
         ti = context["ti"]
-        secrets["TASK_TRY_NUMBER"] = str(ti.try_number)
+        secrets[environment.TASK_TRY_NUMBER] = str(ti.try_number)
         execution_id = str(uuid.uuid4())
         launch = _Launch(
             execution_id=execution_id,
@@ -157,7 +157,7 @@ class HeartbeatDockerOperator(BaseOperator):
                 if registering is not None and isinstance(
                         (await asyncio.gather(registering, return_exceptions=True))[0], str):
                     # Registered, but the host did not answer: say so in the record.
-                    await self._finalize(launch.execution_id, "failed",
+                    await self._finalize(launch.execution_id, states.FAILED,
                                          f"launch failed: {_describe(exc)}")
                 raise
             try:
@@ -271,7 +271,7 @@ class HeartbeatDockerOperator(BaseOperator):
             await host.docker().remove(launch.name)
         except Exception:  # noqa: BLE001 - there may be no container at all
             pass
-        await self._finalize(launch.execution_id, "failed",
+        await self._finalize(launch.execution_id, states.FAILED,
                              f"launch failed: {_describe(exc)}"[:2000])
 
     async def _finalize(self, execution_id: str, status: str, message: str) -> None:
@@ -284,50 +284,30 @@ class HeartbeatDockerOperator(BaseOperator):
 
     # -- completion ---------------------------------------------------------------------
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """The trigger's outcome: the result, or the exception for how it ended. The
+        trigger has already copied the container's log and cleaned up."""
         missing = EVENT_KEYS - set(event)
         if missing:
             raise TriggerError(f"trigger event without {sorted(missing)}: {event}")
         status = event["status"]
         execution_id = event["execution_id"]
-        name = event["container_name"]
-        succeeded = status == "completed"
-        ssh_conn_id = event.get("ssh_conn_id") or self.ssh_conn_ids[0]
-        asyncio.run(self._finish(ssh_conn_id, execution_id, name, succeeded,
-                                 event.get("log_tail")))
-        message = event.get("error_message") or status
-        exit_code = event.get("exit_code")
-        if succeeded:
+        paths = _remote.RemotePaths.for_execution(
+            execution_id, self.container.config_root, self.container.output_root)
+        self.log.info("Outputs stay on %s in %s",
+                      event.get("ssh_conn_id") or self.ssh_conn_ids[0], paths.output_dir)
+        if status == states.COMPLETED:
             result = event.get("result_data") or {}
             if "state" in result and _is_incremental(self.load_config()):
                 Variable.set(self._state_key(context), json.dumps(result["state"]))
             return result
         errors: dict[str, type[HeartbeatTaskError]] = {
-            "failed": TaskFailed, "lost": ContainerLost, "cancelled": TaskCancelled,
+            states.FAILED: TaskFailed, states.LOST: ContainerLost,
+            states.CANCELLED: TaskCancelled,
         }
         error = errors.get(status, TriggerError)
+        message = event.get("error_message") or status
         raise error(f"execution {execution_id} {status}: {message}",
-                    execution_id=execution_id, exit_code=exit_code)
-
-    async def _finish(self, ssh_conn_id: str, execution_id: str, name: str,
-                      succeeded: bool, log_tail: str | None) -> None:
-        """Copy the container's log into the task log, then clean up per policy."""
-        paths = _remote.RemotePaths.for_execution(
-            execution_id, self.container.config_root, self.container.output_root)
-        host = ExecutionHost(ssh_conn_id, self.docker)
-        try:
-            docker = host.docker()
-            state = await docker.inspect(name)
-            logs = await docker.logs_tail(name, 100) if state.exists else log_tail or ""
-            if logs:
-                self.log.info("Last lines of %s:\n%s", name, logs.rstrip())
-            await host.remove_paths(paths.config_dir)
-            if _remote.should_remove(self.container.remove, succeeded=succeeded):
-                await docker.remove(name)
-            self.log.info("Outputs stay on %s in %s", host.host, paths.output_dir)
-        except (DockerApiError, OSError, RuntimeError, asyncssh.Error) as exc:
-            self.log.warning("Cleanup of %s incomplete: %s", execution_id, exc)
-        finally:
-            host.close()
+                    execution_id=execution_id, exit_code=event.get("exit_code"))
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,29 @@
 """HeartbeatTrigger: waits in the triggerer, holding no worker slot, on the
-execution's event stream in Redis, and asks Docker only when a heartbeat is late."""
+execution's event stream in Redis, and asks Docker only when a heartbeat is late.
+
+It observes; :mod:`heartbeat_operator._watch` decides. Every ending (completed, failed,
+lost, cancelled, timed out, a watch that failed, a user's kill) goes through one
+cleanup, :meth:`HeartbeatTrigger._clean_up`."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
-from heartbeat_store import ExecutionStore
-from heartbeat_store.records import Execution
+from heartbeat_contract import completion, states
+from heartbeat_store import Execution, ExecutionStore
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from heartbeat_operator._docker_api import ContainerState
-from heartbeat_operator._remote import (
-    FINAL_STATES,
-    should_remove,
-    summarize_progress,
-)
+from heartbeat_operator import _watch
+from heartbeat_operator._remote import should_remove, summarize_progress
 from heartbeat_operator.hooks import ExecutionHost, redis_url_from_connection
 from heartbeat_operator.settings import DockerEndpoint
 
@@ -38,6 +38,8 @@ def _in_background(work: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
     return task
+
+
 _TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
 
 
@@ -48,8 +50,9 @@ class HeartbeatTrigger(BaseTrigger):
     the first one) it asks Docker about the container: not running means ``lost``
     (unless the container left a ``_completion.json``), running but silent is
     tolerated for ``silent_running_timeout`` more seconds, then the container is
-    stopped and the execution fails. Timeouts count from the last heartbeat recorded
-    in Redis, so a restarted triggerer resumes where the last one was.
+    stopped and the execution fails (see ``_watch.decide``). Timeouts count from the
+    last heartbeat recorded in Redis, so a restarted triggerer resumes where the last
+    one was.
     """
 
     def __init__(
@@ -146,12 +149,14 @@ class HeartbeatTrigger(BaseTrigger):
     ) -> T:
         """Retry connection errors with jittered backoff, up to the retry budget."""
         started = time.monotonic()
-        delay = 0.5
+        attempt = 0
         while True:
             try:
                 return await call(*args, **kwargs)
             except _TRANSIENT as exc:
-                if time.monotonic() - started > self.retry_budget:
+                attempt += 1
+                delay = _watch.retry_delay(attempt, time.monotonic() - started, self.retry_budget)
+                if delay is None:
                     raise ConnectionError(
                         f"{what} failed for {self.retry_budget:.0f}s: {type(exc).__name__}: {exc}"
                     ) from exc
@@ -160,169 +165,146 @@ class HeartbeatTrigger(BaseTrigger):
                         "ssh" in what.lower() or "docker" in what.lower()):
                     self._execution_host.close()  # reconnect next time
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, 15.0)
+
+    def _limits(self) -> _watch.Limits:
+        return _watch.Limits(
+            heartbeat_timeout=self.heartbeat_timeout, startup_timeout=self.startup_timeout,
+            silent_running_timeout=self.silent_running_timeout, deadline=self.deadline,
+            log_interval=self.log_interval)
 
     # -- the wait -------------------------------------------------------------------
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        finished: TriggerEvent | None = None
         try:
-            event = await self._watch()
-            if self.finish_on_success and event["status"] == "completed":
-                # Success ends the task here: no second trip through a worker. The log
-                # comes first: the trigger's log closes soon after its event.
-                await self._copy_log_tail()
-                finished = TaskSuccessEvent(xcoms={"return_value": event["result_data"] or {}})
+            event = await self._follow()
         except Exception as exc:  # noqa: BLE001 - one final error event, never a crash
-            event = {
-                "status": "error",
-                "execution_id": self.execution_id,
-                "container_name": self.container_name,
-                "error_message": f"{type(exc).__name__}: {exc}",
-            }
-        finally:
-            if finished is None:
-                await self._close()
-        if finished is not None:
-            # Removing files and the container need not delay the task's success.
+            event = _watch.outcome_event(
+                "error", self.execution_id, self.container_name,
+                error_message=f"{type(exc).__name__}: {exc}")
+        yield await self._end(event)
+
+    async def _end(self, event: dict[str, Any]) -> TriggerEvent:
+        """The one ending of every watch: the container's log into the task log, then
+        the cleanup (after the event for a success, which need not wait for it)."""
+        succeeded = event["status"] == states.COMPLETED
+        # The log comes first: the trigger's log closes soon after its event.
+        await self._copy_log_tail()
+        if succeeded:
             _in_background(self._clean_up(succeeded=True))
-        yield finished or TriggerEvent(event)
+        else:
+            await self._clean_up(succeeded=False)
+        if succeeded and self.finish_on_success:
+            # Success ends the task here: no second trip through a worker.
+            return TaskSuccessEvent(xcoms={"return_value": event.get("result_data") or {}})
+        return TriggerEvent(event)
 
     async def _copy_log_tail(self) -> None:
         """The container's last log lines into the task log."""
         try:
-            docker = self._host().docker()
-            tail = await docker.logs_tail(self.container_name, 100)
+            tail = await self._host().docker().logs_tail(self.container_name, 100)
         except Exception as exc:  # noqa: BLE001 - the task's result matters more
             self.log.warning("Could not read the log of %s: %s", self.container_name, exc)
             return
         if tail.strip():
             self.log.info("Last lines of %s:\n%s", self.container_name, tail.rstrip())
 
-    async def _clean_up(self, *, succeeded: bool) -> None:
-        """What execute_complete does on a worker: remove the config directory, and
-        the container per policy. Outputs stay."""
+    async def _clean_up(self, *, succeeded: bool, force_remove: bool = False) -> None:
+        """Remove the config directory, and the container per policy (always, when
+        ``force_remove``). Outputs stay. Closes the connections."""
         try:
             if self.config_dir:
                 await self._host().remove_paths(self.config_dir)
-            if should_remove(self.remove_policy, succeeded=succeeded):
-                docker = self._host().docker()
-                await docker.remove(self.container_name)
+            if force_remove or should_remove(self.remove_policy, succeeded=succeeded):
+                await self._host().docker().remove(self.container_name)
         except Exception as exc:  # noqa: BLE001 - nobody awaits this
             self.log.warning("Cleanup of %s incomplete: %s", self.execution_id, exc)
         finally:
             await self._close()
 
-    async def _watch(self) -> dict[str, Any]:
+    async def _follow(self) -> dict[str, Any]:
         store = await self._store()
         recent = await self._retrying("reading the heartbeat log", store.history,
                                       self.execution_id, 1)
         last_id = recent[-1].id if recent else "0-0"
         last_logged = 0.0
+        limits = self._limits()
         self.log.info("Watching execution %s (container %s)", self.execution_id,
                       self.container_name)
         while True:
             ex = await self._retrying("reading the execution", store.get, self.execution_id)
-            if ex is None:
-                raise LookupError(
-                    f"execution {self.execution_id} is not in Redis (expired, or the "
-                    f"connection {self.redis_conn_id!r} points at another Redis)"
-                )
-            if ex.status in FINAL_STATES:
-                return self._event(ex)
-            now = time.time()
-            if self.deadline is not None and now >= self.deadline:
-                return await self._give_up(store, "execution_timeout",
-                                           "the task ran past its execution_timeout")
-            beating = ex.last_heartbeat_at is not None
-            reference = ex.last_heartbeat_at or ex.created_at or now
-            limit = self.heartbeat_timeout if beating else self.startup_timeout
-            silence = now - reference
-            if silence >= limit:
-                verdict = await self._ask_docker(store, ex, silence)
-                if verdict is not None:
-                    return verdict
-                if silence >= limit + self.silent_running_timeout:
-                    return await self._give_up(
-                        store, "silent",
-                        f"container running but silent for {silence:.0f}s")
-                wait = min(self.heartbeat_timeout, self.log_interval)
-            else:
-                wait = limit - silence
-            if now - last_logged >= self.log_interval:
-                last_logged = now
+            seen = _observe(ex)
+            action = _watch.decide(seen, limits, self.container_name)
+            if isinstance(action, _watch.Inspect):
+                state = await self._retrying("asking Docker", self._inspect)
+                seen = replace(seen, container=state)
+                action = _watch.decide(seen, limits, self.container_name)
+            if not isinstance(action, _watch.Wait):
+                return await self._act(store, ex, action)
+            if action.warn:
+                self.log.warning(action.warn)
+            if ex is not None and _watch.should_log(seen.now, last_logged, limits):
+                last_logged = seen.now
                 self.log.info("%s: %s; %s", ex.status, summarize_progress(ex.progress),
-                              f"last heartbeat {silence:.0f}s ago" if beating
+                              f"last heartbeat {seen.silence:.0f}s ago" if seen.beating
                               else "waiting for the first heartbeat")
-            if self.deadline is not None:
-                wait = min(wait, max(self.deadline - now, 0.0))
-            wait = max(min(wait, self.log_interval), 0.05)
             events = await self._retrying(
                 "reading the heartbeat log", store.read_events, self.execution_id, last_id,
-                block_ms=int(wait * 1000) + 1, count=100)
+                block_ms=int(action.seconds * 1000) + 1, count=100)
             if events:
                 last_id = events[-1].id
 
-    async def _ask_docker(
-        self, store: ExecutionStore, ex: Execution, silence: float
-    ) -> dict[str, Any] | None:
-        docker = self._host().docker()
-        state: ContainerState = await self._retrying(
-            "asking Docker", docker.inspect, self.container_name)
-        if state.running:
-            self.log.warning("No heartbeat for %.0fs, but container %s is running",
-                             silence, self.container_name)
-            return None
-        recovered = await self._recover_completion(store)
-        if recovered is not None:
-            return recovered
-        tail = await docker.logs_tail(self.container_name, 30) if state.exists else ""
-        reason = (f"container {self.container_name} is {state.status}"
-                  if state.exists else f"container {self.container_name} does not exist")
-        if state.exit_code is not None and state.exists:
-            reason += f" (exit code {state.exit_code}{', OOM killed' if state.oom_killed else ''})"
-        message = f"lost: no heartbeat for {silence:.0f}s and {reason}"
-        final, _ = await store.finalize(
-            self.execution_id, "lost", error_message=message, exit_code=state.exit_code,
-            reason="no heartbeat and container not running")
-        event = self._event(final)
-        event["log_tail"] = tail[-4000:]
-        return event
+    async def _inspect(self) -> Any:
+        return await self._host().docker().inspect(self.container_name)
 
-    async def _recover_completion(self, store: ExecutionStore) -> dict[str, Any] | None:
+    async def _act(self, store: ExecutionStore, ex: Execution | None,
+                   action: _watch.Action) -> dict[str, Any]:
+        """Carry out an ending action; the outcome event."""
+        if isinstance(action, _watch.Finish) and ex is not None:
+            return self._event(ex)
+        if isinstance(action, _watch.Recover):
+            recovered = await self._recover_completion(store)
+            if recovered is not None:
+                return self._event(recovered)
+            final, _ = await store.finalize(
+                self.execution_id, states.LOST, error_message=action.message,
+                exit_code=action.exit_code, reason="no heartbeat and container not running")
+            return self._event(final)
+        if isinstance(action, _watch.GiveUp):
+            await self._stop_container(store)
+            final, _ = await store.finalize(self.execution_id, states.FAILED,
+                                            error_message=action.message, reason=action.reason)
+            return self._event(final)
+        raise LookupError(
+            f"execution {self.execution_id} is not in Redis (expired, or the "
+            f"connection {self.redis_conn_id!r} points at another Redis)")
+
+    async def _recover_completion(self, store: ExecutionStore) -> Execution | None:
         """A container that exited without reaching the API may have left its
-        completion in its output directory."""
+        completion in its output directory. Its bytes are the container's: decoded by
+        the contract's codec, anything invalid is ignored."""
         try:
             raw = await self._retrying("reading the completion file over SSH",
-                                       self._host().read_small_file, self.completion_file)
+                                       self._host().read_small_file, self.completion_file,
+                                       completion.MAX_COMPLETION_BYTES)
         except Exception:  # noqa: BLE001 - an unreadable file means nothing to recover
             return None
         if raw is None:
             return None
         try:
-            body = json.loads(raw)
-        except ValueError:
-            self.log.warning("Ignoring unreadable %s", self.completion_file)
+            found = completion.decode(raw)
+        except completion.CompletionError as exc:
+            self.log.warning("Ignoring %s: %s", self.completion_file, exc)
             return None
-        status = body.get("status") or ("completed" if body.get("success") else "failed")
         self.log.info("Recovered the completion from %s", self.completion_file)
-        final = await store.record_completion(
-            self.execution_id, container_name=self.container_name, status=status,
-            result_data=body.get("result_data"), error_message=body.get("error_message"))
-        return self._event(final)
-
-    async def _give_up(self, store: ExecutionStore, reason: str, message: str) -> dict[str, Any]:
-        await self._stop_container(store)
-        final, _ = await store.finalize(self.execution_id, "failed", error_message=message,
-                                        reason=reason)
-        return self._event(final)
+        return await store.record_completion(
+            self.execution_id, container_name=self.container_name, status=found.status,
+            result_data=found.result_data, error_message=found.error_message)
 
     async def _stop_container(self, store: ExecutionStore) -> None:
         try:
             await store.request_cancel(self.execution_id)
         except Exception as exc:  # noqa: BLE001 - stopping the container matters more
             self.log.warning("Could not request cancel of %s: %s", self.execution_id, exc)
-        docker = self._host().docker()
-        await docker.stop(self.container_name, self.stop_grace_seconds)
+        await self._host().docker().stop(self.container_name, self.stop_grace_seconds)
 
     async def on_kill(self) -> None:
         """A user marked the deferred task failed or success, or cleared it: ask the
@@ -339,23 +321,22 @@ class HeartbeatTrigger(BaseTrigger):
         try:
             store = await self._store()
             await asyncio.wait_for(self._stop_container(store), self.stop_grace_seconds + 10)
-            docker = self._host().docker()
-            await asyncio.wait_for(docker.remove(self.container_name), 5)
-            self.log.info("Container %s stopped and removed", self.container_name)
-            await store.finalize(self.execution_id, "cancelled",
+            await store.finalize(self.execution_id, states.CANCELLED,
                                  error_message="stopped from Airflow", reason="on_kill")
         except Exception as exc:  # noqa: BLE001 - nobody awaits this task's result
             self.log.error("Stopping %s failed: %s", self.container_name, exc)
-        finally:
-            await self._close()
+        await asyncio.wait_for(self._clean_up(succeeded=False, force_remove=True), 10)
+        self.log.info("Container %s stopped and removed", self.container_name)
 
     def _event(self, ex: Execution) -> dict[str, Any]:
-        return {
-            "status": ex.status,
-            "execution_id": ex.execution_id,
-            "container_name": self.container_name,
-            "result_data": ex.result_data,
-            "error_message": ex.error_message,
-            "exit_code": ex.exit_code,
-            "ssh_conn_id": self.ssh_conn_id,
-        }
+        return _watch.outcome_event(
+            ex.status, ex.execution_id, self.container_name, result_data=ex.result_data,
+            error_message=ex.error_message, exit_code=ex.exit_code,
+            ssh_conn_id=self.ssh_conn_id)
+
+
+def _observe(ex: Execution | None) -> _watch.Observation:
+    if ex is None:
+        return _watch.Observation(now=time.time(), status=None)
+    return _watch.Observation(now=time.time(), status=ex.status, created_at=ex.created_at,
+                              last_heartbeat_at=ex.last_heartbeat_at)
