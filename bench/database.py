@@ -97,86 +97,118 @@ def _line(label: str, rows: int, seconds: float, rss: float, extra: str = "") ->
     return rate
 
 
-def main() -> None:
+def _parse_rows() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    rows = parser.parse_args().rows
+    rows: int = parser.parse_args().rows
+    return rows
+
+
+def _ensure_pgloader() -> None:
     if not shutil.which("pgloader"):
         print("pgloader missing: installing Debian's package", flush=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "pgloader"], check=True,
                        capture_output=True)  # fmt: skip
+
+
+def _make_data(rows: int) -> None:
+    print(f"making {rows:,} rows of 10 columns in PostgreSQL and MariaDB...", flush=True)
+    for database in (SRC, TGT, NAIVE, PGL):
+        pg_recreate_database(database)
+    pg_make_table(SRC, TABLE, rows)
+    mysql_recreate_database(SRC)
+    mysql_make_table(SRC, TABLE, rows)
+
+
+def _drop_data() -> None:
+    for database in (SRC, TGT, NAIVE, PGL):
+        pg_drop_database(database)
+    mysql_drop_database(SRC)
+
+
+def _pg_full(rows: int, env: dict[str, str]) -> dict[str, Any]:
+    """Physical limit, sync and naive path, PG->PG full; returns the sync's figures."""
+    print("\nPostgreSQL -> PostgreSQL, full")
+    _reset_table(TGT)
+    pipe_cmd = (
+        f"psql -X -q -h 127.0.0.1 -U postgres -d {SRC} -c "
+        f"'COPY {TABLE} TO STDOUT (FORMAT binary)' | psql -X -q -h 127.0.0.1 -U postgres "
+        f"-d {TGT} -c 'COPY {TABLE} FROM STDIN (FORMAT binary)'"
+    )
+    seconds, rss = _timed_shell(pipe_cmd)
+    pipe_rate = _line("physical limit: COPY binary | COPY", rows, seconds, rss)
+    _pg(TGT, f"DROP TABLE {TABLE}")
+    full = _sync("BENCH_PG_SRC", "BENCH_PG_TGT", {"name": TABLE}, env)
+    full_rate = _line("sync (full)", full["rows"], full["seconds"], full["peak_rss_mb"],
+                      f"[{full['path']}]")  # fmt: skip
+    _reset_table(NAIVE)
+    naive = _run("naive-full", pg_url(SRC), pg_url(NAIVE), TABLE)
+    naive_rate = _line("naive: SQLAlchemy executemany", naive["rows"], naive["seconds"],
+                       naive["peak_rss_mb"])  # fmt: skip
+    print(f"  sync / physical limit: {full_rate / pipe_rate:.0%} (goal >= 60%); "
+          f"sync / naive: {full_rate / naive_rate:.1f}x")  # fmt: skip
+    return full
+
+
+def _pg_incremental(env: dict[str, str]) -> dict[str, Any]:
+    """Sync and naive upsert after 1% of the rows changed; returns the sync's figures.
+    Runs after _pg_full, whose naive copy the naive upsert updates."""
+    print("\nPostgreSQL -> PostgreSQL, incremental with 1% of rows changed")
+    incremental = {"name": TABLE, "target_name": f"{TABLE}_inc", "mode": "incremental",
+                   "cursor_column": "updated_at"}  # fmt: skip
+    _sync("BENCH_PG_SRC", "BENCH_PG_TGT", incremental, env)  # the initial load
+    (since,) = _pg(SRC, f"SELECT max(updated_at) FROM {TABLE}")[0]
+    _pg(SRC, f"UPDATE {TABLE} SET qty = qty + 1, updated_at = updated_at + interval "
+             f"'1 year' WHERE id % 100 = 0")  # fmt: skip
+    inc = _sync("BENCH_PG_SRC", "BENCH_PG_TGT", incremental, env)
+    _line("sync (incremental)", inc["rows"], inc["seconds"], inc["peak_rss_mb"],
+          f"(goal <= 2 s) [{inc['path']}]")  # fmt: skip
+    naive_inc = _run("naive-incremental", pg_url(SRC), pg_url(NAIVE), TABLE, since.isoformat())
+    _line("naive: SQLAlchemy executemany upsert", naive_inc["rows"], naive_inc["seconds"],
+          naive_inc["peak_rss_mb"])  # fmt: skip
+    print(f"  sync / naive: {naive_inc['seconds'] / inc['seconds']:.1f}x faster")
+    return inc
+
+
+def _mysql_full(env: dict[str, str]) -> dict[str, Any]:
+    """Sync, pgloader and naive path, MariaDB->PG full; returns the sync's figures."""
+    print("\nMariaDB -> PostgreSQL, full")
+    # Same data as the PostgreSQL source had before the 1% update.
+    my_full = _sync("BENCH_MY_SRC", "BENCH_PG_TGT", {"name": TABLE,
+                    "target_name": f"{TABLE}_my"}, env)  # fmt: skip
+    my_rate = _line("sync (full)", my_full["rows"], my_full["seconds"],
+                    my_full["peak_rss_mb"], f"[{my_full['path']}]")  # fmt: skip
+    seconds, rss = _timed_shell(
+        f"pgloader --quiet mysql://root@127.0.0.1:3306/{SRC} "
+        f"postgresql://postgres@127.0.0.1:5432/{PGL} >/dev/null"
+    )
+    (loaded,) = _pg(PGL, f"SELECT count(*) FROM {SRC}.{TABLE}")[0]
+    pgl_rate = _line("pgloader (Debian)", loaded, seconds, rss)
+    _reset_table(NAIVE)
+    my_naive = _run("naive-full", mysql_url(SRC), pg_url(NAIVE), TABLE)
+    my_naive_rate = _line("naive: SQLAlchemy executemany", my_naive["rows"],
+                          my_naive["seconds"], my_naive["peak_rss_mb"])  # fmt: skip
+    print(f"  sync / pgloader: {my_rate / pgl_rate:.2f}x (goal >= 1.5x); "
+          f"sync / naive: {my_rate / my_naive_rate:.1f}x")  # fmt: skip
+    return my_full
+
+
+def main() -> None:
+    rows = _parse_rows()
+    _ensure_pgloader()
     env = {
         "BENCH_PG_SRC": pg_url(SRC), "BENCH_PG_TGT": pg_url(TGT),
         "BENCH_MY_SRC": mysql_url(SRC),
     }  # fmt: skip
     try:
-        print(f"making {rows:,} rows of 10 columns in PostgreSQL and MariaDB...", flush=True)
-        for database in (SRC, TGT, NAIVE, PGL):
-            pg_recreate_database(database)
-        pg_make_table(SRC, TABLE, rows)
-        mysql_recreate_database(SRC)
-        mysql_make_table(SRC, TABLE, rows)
-
-        print("\nPostgreSQL -> PostgreSQL, full")
-        _reset_table(TGT)
-        pipe_cmd = (
-            f"psql -X -q -h 127.0.0.1 -U postgres -d {SRC} -c "
-            f"'COPY {TABLE} TO STDOUT (FORMAT binary)' | psql -X -q -h 127.0.0.1 -U postgres "
-            f"-d {TGT} -c 'COPY {TABLE} FROM STDIN (FORMAT binary)'"
-        )
-        seconds, rss = _timed_shell(pipe_cmd)
-        pipe_rate = _line("physical limit: COPY binary | COPY", rows, seconds, rss)
-        _pg(TGT, f"DROP TABLE {TABLE}")
-        full = _sync("BENCH_PG_SRC", "BENCH_PG_TGT", {"name": TABLE}, env)
-        full_rate = _line("sync (full)", full["rows"], full["seconds"], full["peak_rss_mb"],
-                          f"[{full['path']}]")  # fmt: skip
-        _reset_table(NAIVE)
-        naive = _run("naive-full", pg_url(SRC), pg_url(NAIVE), TABLE)
-        naive_rate = _line("naive: SQLAlchemy executemany", naive["rows"], naive["seconds"],
-                           naive["peak_rss_mb"])  # fmt: skip
-        print(f"  sync / physical limit: {full_rate / pipe_rate:.0%} (goal >= 60%); "
-              f"sync / naive: {full_rate / naive_rate:.1f}x")  # fmt: skip
-
-        print("\nPostgreSQL -> PostgreSQL, incremental with 1% of rows changed")
-        incremental = {"name": TABLE, "target_name": f"{TABLE}_inc", "mode": "incremental",
-                       "cursor_column": "updated_at"}  # fmt: skip
-        _sync("BENCH_PG_SRC", "BENCH_PG_TGT", incremental, env)  # the initial load
-        (since,) = _pg(SRC, f"SELECT max(updated_at) FROM {TABLE}")[0]
-        _pg(SRC, f"UPDATE {TABLE} SET qty = qty + 1, updated_at = updated_at + interval "
-                 f"'1 year' WHERE id % 100 = 0")  # fmt: skip
-        inc = _sync("BENCH_PG_SRC", "BENCH_PG_TGT", incremental, env)
-        _line("sync (incremental)", inc["rows"], inc["seconds"], inc["peak_rss_mb"],
-              f"(goal <= 2 s) [{inc['path']}]")  # fmt: skip
-        naive_inc = _run("naive-incremental", pg_url(SRC), pg_url(NAIVE), TABLE, since.isoformat())
-        _line("naive: SQLAlchemy executemany upsert", naive_inc["rows"], naive_inc["seconds"],
-              naive_inc["peak_rss_mb"])  # fmt: skip
-        print(f"  sync / naive: {naive_inc['seconds'] / inc['seconds']:.1f}x faster")
-
-        print("\nMariaDB -> PostgreSQL, full")
-        # Same data as the PostgreSQL source had before the 1% update.
-        my_full = _sync("BENCH_MY_SRC", "BENCH_PG_TGT", {"name": TABLE,
-                        "target_name": f"{TABLE}_my"}, env)  # fmt: skip
-        my_rate = _line("sync (full)", my_full["rows"], my_full["seconds"],
-                        my_full["peak_rss_mb"], f"[{my_full['path']}]")  # fmt: skip
-        seconds, rss = _timed_shell(
-            f"pgloader --quiet mysql://root@127.0.0.1:3306/{SRC} "
-            f"postgresql://postgres@127.0.0.1:5432/{PGL} >/dev/null"
-        )
-        (loaded,) = _pg(PGL, f"SELECT count(*) FROM {SRC}.{TABLE}")[0]
-        pgl_rate = _line("pgloader (Debian)", loaded, seconds, rss)
-        _reset_table(NAIVE)
-        my_naive = _run("naive-full", mysql_url(SRC), pg_url(NAIVE), TABLE)
-        my_naive_rate = _line("naive: SQLAlchemy executemany", my_naive["rows"],
-                              my_naive["seconds"], my_naive["peak_rss_mb"])  # fmt: skip
-        print(f"  sync / pgloader: {my_rate / pgl_rate:.2f}x (goal >= 1.5x); "
-              f"sync / naive: {my_rate / my_naive_rate:.1f}x")  # fmt: skip
-
+        _make_data(rows)
+        full = _pg_full(rows, env)
+        inc = _pg_incremental(env)
+        my_full = _mysql_full(env)
         peak = max(full["peak_rss_mb"], inc["peak_rss_mb"], my_full["peak_rss_mb"])
         print(f"\npeak RSS of the sync runs: {peak:.0f} MB (goal <= 256 MB)")
     finally:
-        for database in (SRC, TGT, NAIVE, PGL):
-            pg_drop_database(database)
-        mysql_drop_database(SRC)
+        _drop_data()
 
 
 if __name__ == "__main__":

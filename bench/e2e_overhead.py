@@ -26,10 +26,12 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import httpx
+from heartbeat_contract import http
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -40,6 +42,10 @@ HEARTBEAT = "bench_heartbeat"
 DOCKER = "bench_docker"
 FLOOR = "bench_defer_floor"
 FLOOR_TRIGGERER = "bench_defer_floor_triggerer"
+NOOP_CONF: dict[str, object] = {}
+LONG_CONF: dict[str, object] = {"config": {"task_name": "bench", "task_type": "custom",
+                                           "docker_image": "data-collection-testing:latest",
+                                           "custom_config": {"steps": 10, "step_seconds": 0.5}}}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -89,56 +95,83 @@ def slot_fraction(airflow: AirflowRest, dag_id: str, conf: dict[str, object]) ->
     return sum(1 for s in samples if s == "running") / len(samples)
 
 
-def main() -> None:
+@dataclass
+class NoopTimes:
+    """Seconds of each no-op round: trigger to success of each DAG, and, for ours, the
+    container's completion to the task's success."""
+
+    ours: list[float] = field(default_factory=list)
+    theirs: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    floor_triggerer: list[float] = field(default_factory=list)
+    completion_to_success: list[float] = field(default_factory=list)
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def connect() -> tuple[AirflowRest, httpx.Client]:
+    """Airflow, once the bench DAGs are there, and the heartbeat API as admin."""
     airflow = AirflowRest()
     for dag_id in (HEARTBEAT, DOCKER, FLOOR, FLOOR_TRIGGERER):
         airflow.wait_for_dag(dag_id)
     secrets = json.loads((ROOT / ".testbed" / "secrets.json").read_text())
     api = httpx.Client(base_url="http://127.0.0.1:8000", timeout=10,
                        headers={"Authorization": f"Bearer {secrets['heartbeat_admin_token']}"})
+    return airflow, api
 
-    noop_conf: dict[str, object] = {}
+
+def warm_up(airflow: AirflowRest) -> None:
     # Warm up both paths once (image cache, first SSH connection).
-    timed_run(airflow, HEARTBEAT, noop_conf)
+    timed_run(airflow, HEARTBEAT, NOOP_CONF)
     timed_run(airflow, DOCKER, {"command": "true"})
     timed_run(airflow, FLOOR, {})
     timed_run(airflow, FLOOR_TRIGGERER, {})
 
-    ours: list[float] = []
-    theirs: list[float] = []
-    floor: list[float] = []
-    floor_triggerer: list[float] = []
-    completion_to_success: list[float] = []
-    for _ in range(args.runs):
+
+def completion_to_success_seconds(airflow: AirflowRest, api: httpx.Client, run_id: str) -> float:
+    """Seconds from the container's completion (its time in Redis) to the task's end_date."""
+    execution_id = airflow.xcom(HEARTBEAT, run_id, key="execution_id")
+    status = api.get(http.path(http.EXECUTION_STATUS, execution_id)).json()
+    ti = airflow.task_instance(HEARTBEAT, run_id)
+    return iso(ti["end_date"]) - float(status["finished_at"])
+
+
+def noop_rounds(airflow: AirflowRest, api: httpx.Client, runs: int) -> NoopTimes:
+    times = NoopTimes()
+    for _ in range(runs):
         elapsed, run_id = timed_run(airflow, DOCKER, {"command": "true"})
-        theirs.append(elapsed)
-        floor.append(timed_run(airflow, FLOOR, {})[0])
-        floor_triggerer.append(timed_run(airflow, FLOOR_TRIGGERER, {})[0])
-        elapsed, run_id = timed_run(airflow, HEARTBEAT, noop_conf)
-        ours.append(elapsed)
-        execution_id = airflow.xcom(HEARTBEAT, run_id, key="execution_id")
-        status = api.get(f"/api/v1/task/execution/{execution_id}/status").json()
-        ti = airflow.task_instance(HEARTBEAT, run_id)
-        completion_to_success.append(iso(ti["end_date"]) - float(status["finished_at"]))
+        times.theirs.append(elapsed)
+        times.floor.append(timed_run(airflow, FLOOR, {})[0])
+        times.floor_triggerer.append(timed_run(airflow, FLOOR_TRIGGERER, {})[0])
+        elapsed, run_id = timed_run(airflow, HEARTBEAT, NOOP_CONF)
+        times.ours.append(elapsed)
+        times.completion_to_success.append(completion_to_success_seconds(airflow, api, run_id))
+    return times
 
-    long_conf = {"config": {"task_name": "bench", "task_type": "custom",
-                            "docker_image": "data-collection-testing:latest",
-                            "custom_config": {"steps": 10, "step_seconds": 0.5}}}
-    ours_slots = slot_fraction(airflow, HEARTBEAT, long_conf)
+
+def long_rounds(
+    airflow: AirflowRest, api: httpx.Client, runs: int
+) -> tuple[float, list[float], float]:
+    """With a 5 s container: the worker-slot share of ours, ours' completion to success
+    over max(3, runs // 2) runs, then the worker-slot share of DockerOperator."""
+    ours_slots = slot_fraction(airflow, HEARTBEAT, LONG_CONF)
     long_c2s = []
-    for _ in range(max(3, args.runs // 2)):
-        _, run_id = timed_run(airflow, HEARTBEAT, long_conf)
-        execution_id = airflow.xcom(HEARTBEAT, run_id, key="execution_id")
-        status = api.get(f"/api/v1/task/execution/{execution_id}/status").json()
-        ti = airflow.task_instance(HEARTBEAT, run_id)
-        long_c2s.append(iso(ti["end_date"]) - float(status["finished_at"]))
+    for _ in range(max(3, runs // 2)):
+        _, run_id = timed_run(airflow, HEARTBEAT, LONG_CONF)
+        long_c2s.append(completion_to_success_seconds(airflow, api, run_id))
     theirs_slots = slot_fraction(airflow, DOCKER, {"command": "sleep 5"})
+    return ours_slots, long_c2s, theirs_slots
 
+
+def print_trigger_to_success(runs: int, times: NoopTimes) -> None:
+    ours, theirs = times.ours, times.theirs
+    floor, floor_triggerer = times.floor, times.floor_triggerer
     med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
-    print(f"no-op container, trigger to success, {args.runs} runs each (seconds):")
+    print(f"no-op container, trigger to success, {runs} runs each (seconds):")
     print(f"  DockerOperator           median {med_theirs:6.2f}  p95 {pct(theirs, 0.95):6.2f}")
     print(f"  HeartbeatDockerOperator  median {med_ours:6.2f}  p95 {pct(ours, 0.95):6.2f}")
     print(f"  ratio (ours / DockerOperator, medians): {med_ours / med_theirs:.2f}x")
@@ -152,15 +185,29 @@ def main() -> None:
           "DockerOperator)")
     print(f"  ours above the worker-deferred floor: {med_ours - med_floor:+.2f} s "
           f"({med_ours / med_floor:.2f}x)")
+
+
+def print_slots_and_completion(
+    theirs_slots: float, ours_slots: float, c2s: list[float], long_c2s: list[float]
+) -> None:
     print("worker slot held while a 5 s container runs (share of samples):")
     print(f"  DockerOperator           {theirs_slots:6.0%}")
     print(f"  HeartbeatDockerOperator  {ours_slots:6.0%}")
     print("HeartbeatDockerOperator, container completion to task success (seconds):")
-    c2s = completion_to_success
     print(f"  no-op container (the trigger starts after it ended): "
           f"p50 {pct(c2s, 0.5):.2f}  p95 {pct(c2s, 0.95):.2f}")
     print(f"  5 s container (the trigger is waiting when it ends):  "
           f"p50 {pct(long_c2s, 0.5):.2f}  p95 {pct(long_c2s, 0.95):.2f}")
+
+
+def main() -> None:
+    args = parse_args()
+    airflow, api = connect()
+    warm_up(airflow)
+    times = noop_rounds(airflow, api, args.runs)
+    ours_slots, long_c2s, theirs_slots = long_rounds(airflow, api, args.runs)
+    print_trigger_to_success(args.runs, times)
+    print_slots_and_completion(theirs_slots, ours_slots, times.completion_to_success, long_c2s)
 
 
 if __name__ == "__main__":

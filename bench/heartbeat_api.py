@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/heartbeat_api.py [--workers 2] [--duration 15]
 
 What it does: starts ``python -m heartbeat_api --workers N`` on a free port against
 Redis 127.0.0.1:6379 (db 11, flushed), registers 256 executions, and drives
-``POST /api/v1/monitoring/heartbeat`` with Debian's ``wrk`` (C, installed with apt if
+``POST`` to the heartbeat path with Debian's ``wrk`` (C, installed with apt if
 missing); a Lua script rotates the execution id and its bearer token per request, with
 a realistic progress object. Then ``redis-benchmark -t hset`` on the same Redis gives the
 raw write rate, and the ratio is printed. ``--profile`` runs one worker under
@@ -53,13 +53,14 @@ import time
 from pathlib import Path
 
 import httpx
+from heartbeat_contract import http as paths
 from redis.asyncio import Redis
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 SECRET = "bench-signing-secret-0123456789"
 ADMIN_TOKEN = "bench-admin-token-0123456789"
 EXECUTIONS = 256
-BEAT_PATH = "/api/v1/monitoring/heartbeat"
+BEAT_PATH = paths.HEARTBEAT
 
 
 def free_port() -> int:
@@ -142,7 +143,7 @@ async def register_all(base_url: str) -> list[tuple[str, str]]:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
         for n in range(EXECUTIONS):
             answer = await http.post(
-                "/api/v1/monitoring/executions",
+                paths.EXECUTIONS,
                 json={"execution_id": f"bench-{n:04d}", "dag_id": "bench"},
                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
             )
@@ -262,14 +263,95 @@ def redis_hset_rate() -> float:
     raise SystemExit(f"unexpected redis-benchmark output: {output!r}")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, nargs="+", default=[64, 16])
     parser.add_argument("--profile", action="store_true", help="profile one worker instead")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def load_runs(
+    args: argparse.Namespace,
+    wrk: str,
+    base_url: str,
+    api: subprocess.Popen[bytes],
+    work: Path,
+    workers: int,
+) -> list[dict[str, float]]:
+    """Registers the executions, warms up, then one wrk run per --connections; prints
+    each run's figures and CPU per heartbeat, returns wrk's figures."""
+    pairs = asyncio.run(register_all(base_url))
+    script = wrk_script(pairs, work)
+    run_wrk(wrk, base_url + BEAT_PATH, script, 32, 3)  # warm-up
+    print(
+        f"heartbeat API: {workers} worker(s), {EXECUTIONS} executions, wrk -t2, "
+        f"{args.duration}s per run, loopback, Redis 127.0.0.1:6379"
+    )
+    results = []
+    api_pids, redis_pids = process_tree(api.pid), [redis_pid()]
+    cores = len(os.sched_getaffinity(0))
+    for connections in args.connections:
+        api_cpu, redis_cpu = cpu_seconds(api_pids), cpu_seconds(redis_pids)
+        wrk_cpu = children_cpu_seconds()
+        figures = run_wrk(wrk, base_url + BEAT_PATH, script, connections, args.duration)
+        beats = figures["rps"] * args.duration
+        costs = [
+            (cpu_seconds(api_pids) - api_cpu) / beats * 1e6,
+            (cpu_seconds(redis_pids) - redis_cpu) / beats * 1e6,
+            (children_cpu_seconds() - wrk_cpu) / beats * 1e6,
+        ]
+        results.append(figures)
+        print_run(connections, figures, costs, cores)
+    return results
+
+
+def print_run(connections: int, figures: dict[str, float], costs: list[float], cores: int) -> None:
+    print(
+        f"  -c{connections:<3} {figures['rps']:>8.0f} heartbeats/s   "
+        f"p50 {figures['p50']:6.2f} ms   p90 {figures['p90']:6.2f} ms   "
+        f"p99 {figures['p99']:6.2f} ms   non-2xx {figures['non2xx']:.0f}"
+    )
+    print(
+        f"        CPU per heartbeat: API {costs[0]:.0f} us, Redis {costs[1]:.0f} us, "
+        f"wrk {costs[2]:.0f} us; {cores} cores to ourselves would carry "
+        f"~{cores * 1e6 / sum(costs):.0f}/s"
+    )
+
+
+def stop_api(api: subprocess.Popen[bytes], profile: bool) -> None:
+    api.send_signal(signal.SIGINT if profile else signal.SIGTERM)
+    try:
+        api.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        api.kill()
+
+
+def print_ratio(results: list[dict[str, float]]) -> None:
+    hset = redis_hset_rate()
+    best = max(r["rps"] for r in results)
+    print(f"redis-benchmark -t hset -c 50: {hset:.0f} HSET/s")
+    print(f"ratio heartbeats/s : HSET/s = {best / hset:.3f} (1 : {hset / best:.1f})")
+    print(
+        f"load average after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
+        "(above ~3 means other work shared the cores and the rates above are a floor)"
+    )
+
+
+def print_profile(profile_to: Path) -> None:
+    print("\nprofile (pyinstrument, one worker, top of the tree):")
+    lines = profile_to.read_text().splitlines()
+    for line in lines:
+        match = re.match(r"^[\s│├└─]*(\d+\.\d+)\s", line)
+        if match and float(match.group(1)) > 0.05 * float(
+            re.search(r"Duration:\s+([\d.]+)", profile_to.read_text()).group(1)
+        ):  # type: ignore[union-attr]
+            print("  " + line[:200])
+
+
+def main() -> None:
+    args = parse_args()
     wrk = ensure_wrk()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -279,60 +361,12 @@ def main() -> None:
     api = start_api(port, workers, profile_to)
     try:
         wait_healthy(base_url, api)
-        pairs = asyncio.run(register_all(base_url))
-        script = wrk_script(pairs, work)
-        run_wrk(wrk, base_url + BEAT_PATH, script, 32, 3)  # warm-up
-        print(
-            f"heartbeat API: {workers} worker(s), {EXECUTIONS} executions, wrk -t2, "
-            f"{args.duration}s per run, loopback, Redis 127.0.0.1:6379"
-        )
-        results = []
-        api_pids, redis_pids = process_tree(api.pid), [redis_pid()]
-        cores = len(os.sched_getaffinity(0))
-        for connections in args.connections:
-            api_cpu, redis_cpu = cpu_seconds(api_pids), cpu_seconds(redis_pids)
-            wrk_cpu = children_cpu_seconds()
-            figures = run_wrk(wrk, base_url + BEAT_PATH, script, connections, args.duration)
-            beats = figures["rps"] * args.duration
-            costs = [
-                (cpu_seconds(api_pids) - api_cpu) / beats * 1e6,
-                (cpu_seconds(redis_pids) - redis_cpu) / beats * 1e6,
-                (children_cpu_seconds() - wrk_cpu) / beats * 1e6,
-            ]
-            results.append(figures)
-            print(
-                f"  -c{connections:<3} {figures['rps']:>8.0f} heartbeats/s   "
-                f"p50 {figures['p50']:6.2f} ms   p90 {figures['p90']:6.2f} ms   "
-                f"p99 {figures['p99']:6.2f} ms   non-2xx {figures['non2xx']:.0f}"
-            )
-            print(
-                f"        CPU per heartbeat: API {costs[0]:.0f} us, Redis {costs[1]:.0f} us, "
-                f"wrk {costs[2]:.0f} us; {cores} cores to ourselves would carry "
-                f"~{cores * 1e6 / sum(costs):.0f}/s"
-            )
+        results = load_runs(args, wrk, base_url, api, work, workers)
     finally:
-        api.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
-        try:
-            api.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            api.kill()
-    hset = redis_hset_rate()
-    best = max(r["rps"] for r in results)
-    print(f"redis-benchmark -t hset -c 50: {hset:.0f} HSET/s")
-    print(f"ratio heartbeats/s : HSET/s = {best / hset:.3f} (1 : {hset / best:.1f})")
-    print(
-        f"load average after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
-        "(above ~3 means other work shared the cores and the rates above are a floor)"
-    )
+        stop_api(api, args.profile)
+    print_ratio(results)
     if profile_to is not None and profile_to.exists():
-        print("\nprofile (pyinstrument, one worker, top of the tree):")
-        lines = profile_to.read_text().splitlines()
-        for line in lines:
-            match = re.match(r"^[\s│├└─]*(\d+\.\d+)\s", line)
-            if match and float(match.group(1)) > 0.05 * float(
-                re.search(r"Duration:\s+([\d.]+)", profile_to.read_text()).group(1)
-            ):  # type: ignore[union-attr]
-                print("  " + line[:200])
+        print_profile(profile_to)
     if profile_to is None:
         shutil.rmtree(work, ignore_errors=True)
     else:

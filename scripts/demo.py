@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from heartbeat_contract import http
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from airflow_rest import ROOT, AirflowRest  # noqa: E402
@@ -18,8 +20,8 @@ API = "http://127.0.0.1:8000"
 
 
 def api_status(execution_id: str, token: str) -> dict[str, object] | None:
-    req = urllib.request.Request(f"{API}/api/v1/task/execution/{execution_id}/status",
-                                 headers={"Authorization": f"Bearer {token}"})
+    req = urllib.request.Request(f"{API}{http.path(http.EXECUTION_STATUS, execution_id)}",
+                                 headers={http.AUTHORIZATION_HEADER: f"{http.BEARER} {token}"})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             body: dict[str, object] = json.loads(resp.read())

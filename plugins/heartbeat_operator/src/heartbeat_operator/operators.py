@@ -179,31 +179,36 @@ class HeartbeatDockerOperator(BaseOperator):
                 await asyncio.gather(*(self._stop_earlier_tries(each, launch)
                                        for each in placement.all_hosts().values()))
             placement.close_others()
-            uid, gid = await host.upload_config(launch.paths, launch.payload)
-            if uid == 0:
-                uid = gid = _remote.DEFAULT_CONTAINER_UID
-                await host.chown(launch.paths, uid, gid)
-            env = _remote.container_env(
-                execution_id=launch.execution_id, api_base_url=api.container_url, token=token,
-                heartbeat_interval=self.heartbeat_interval, extra=launch.secrets)
-            labels = _remote.labels(
-                execution_id=launch.execution_id, dag_id=launch.dag_id,
-                task_id=launch.task_id, run_id=launch.run_id, try_number=launch.try_number,
-                map_index=launch.map_index) | {HOST_LABEL: conn_id}
-            spec = _remote.container_spec(
-                image=launch.config.docker_image, env=env, labels=labels,
-                user=f"{uid}:{gid}", paths=launch.paths,
-                memory=_remote.memory_bytes(self.container.memory), cpus=self.container.cpus,
-                network=self.container.network, extra_hosts=self.container.extra_hosts)
-            await self._run_container(host, launch.config.docker_image, launch.name, spec)
-            self.log.info("Started %s from %s on %s", launch.name, launch.config.docker_image,
-                          host.host)
+            await self._start(host, launch, api.container_url, token, conn_id)
         except BaseException as exc:
             await self._abandon(host, launch, exc)
             raise
         finally:
             placement.close()
         return conn_id
+
+    async def _start(self, host: ExecutionHost, launch: _Launch, api_url: str, token: str,
+                     conn_id: str) -> None:
+        """Upload the config and start the container on the chosen host."""
+        uid, gid = await host.upload_config(launch.paths, launch.payload)
+        if uid == 0:
+            uid = gid = _remote.DEFAULT_CONTAINER_UID
+            await host.chown(launch.paths, uid, gid)
+        env = _remote.container_env(
+            execution_id=launch.execution_id, api_base_url=api_url, token=token,
+            heartbeat_interval=self.heartbeat_interval, extra=launch.secrets)
+        labels = _remote.labels(
+            execution_id=launch.execution_id, dag_id=launch.dag_id,
+            task_id=launch.task_id, run_id=launch.run_id, try_number=launch.try_number,
+            map_index=launch.map_index) | {HOST_LABEL: conn_id}
+        spec = _remote.container_spec(
+            image=launch.config.docker_image, env=env, labels=labels,
+            user=f"{uid}:{gid}", paths=launch.paths,
+            memory=_remote.memory_bytes(self.container.memory), cpus=self.container.cpus,
+            network=self.container.network, extra_hosts=self.container.extra_hosts)
+        await self._run_container(host, launch.config.docker_image, launch.name, spec)
+        self.log.info("Started %s from %s on %s", launch.name, launch.config.docker_image,
+                      host.host)
 
     async def _register(self, api: HeartbeatApiClient, launch: _Launch, conn_id: str) -> str:
         return await api.register(
