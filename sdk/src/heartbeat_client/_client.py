@@ -10,27 +10,27 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
+from heartbeat_contract import environment, states
+from heartbeat_contract import http as api_paths
+from heartbeat_contract.completion import COMPLETION_FILENAME
+
 from ._backoff import Backoff
+from ._completion import completion_payload, describe_error, final_status
 from ._completion_file import write_completion_file
 from ._config import (
-    DEFAULT_OUTPUT_DIR,
     check_api_base_url,
+    output_dir_from_env,
     parse_interval,
     settings_from_env,
 )
 from ._errors import ConfigurationError
-from ._heartbeats import PROTOCOL_VERSION, HeartbeatLoop
+from ._heartbeats import HeartbeatLoop
 from ._signals import SignalHandlers
-from ._transport import PostResult, encode_body, post_json
+from ._transport import PostResult, post_json
 
 __all__ = ["HeartbeatClient"]
 
 logger = logging.getLogger("heartbeat_client")
-
-FINAL_STATUSES = ("completed", "failed", "cancelled")
-# Longer messages are cut: the API limits field sizes, and a refused
-# completion would lose the whole result over a long traceback text.
-MAX_ERROR_MESSAGE_CHARS = 2000
 
 
 class HeartbeatClient:
@@ -57,31 +57,17 @@ class HeartbeatClient:
         max_backoff: float = 30.0,
         handle_signals: bool = True,
     ) -> None:
-        if not execution_id or not str(execution_id).strip():
-            raise ConfigurationError(
-                "execution_id is empty: pass the execution's id (TASK_EXECUTION_ID)"
-            )
+        self.execution_id = _checked_execution_id(execution_id)
         self.api_base_url = check_api_base_url(str(api_base_url), "api_base_url")
-        self.execution_id = str(execution_id).strip()
         self.container_name = str(container_name)
         self.heartbeat_interval = parse_interval(heartbeat_interval, "heartbeat_interval")
-        self.heartbeat_url = f"{self.api_base_url}/api/v1/monitoring/heartbeat"
-        self.completion_url = f"{self.api_base_url}/api/v1/monitoring/completion"
-        self.output_dir = (
-            output_dir or os.environ.get("OUTPUT_DIR", "").strip() or (DEFAULT_OUTPUT_DIR)
-        )
+        self.heartbeat_url = f"{self.api_base_url}{api_paths.HEARTBEAT}"
+        self.completion_url = f"{self.api_base_url}{api_paths.COMPLETION}"
+        self.output_dir = output_dir or output_dir_from_env()
         self.completion_timeout = completion_timeout
         self.request_timeout = request_timeout
         self.max_backoff = max_backoff
-        if token is None:
-            token = os.environ.get("HEARTBEAT_TOKEN", "").strip() or None
-        if token is None:
-            logger.warning(
-                "HEARTBEAT_TOKEN is not set: the heartbeat API will refuse every message "
-                "of execution %s",
-                self.execution_id,
-            )
-        self._token = token
+        self._token = _token_or_env(token, self.execution_id)
         self._stop_event = threading.Event()
         self._stop_reason: str | None = None
         self._result: dict[str, Any] = {}
@@ -93,7 +79,7 @@ class HeartbeatClient:
         self._signals: SignalHandlers | None = None
         self._heartbeats = HeartbeatLoop(
             url=self.heartbeat_url,
-            token=token,
+            token=self._token,
             execution_id=self.execution_id,
             container_name=self.container_name,
             interval=self.heartbeat_interval,
@@ -191,13 +177,13 @@ class HeartbeatClient:
         clean_exit = exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None))
         if clean_exit:
             if self._stop_event.is_set():
-                return False, "cancelled", f"stopped before the end: {self._stop_reason}"
-            return True, "completed", None
+                return False, states.CANCELLED, f"stopped before the end: {self._stop_reason}"
+            return True, states.COMPLETED, None
         assert exc is not None
-        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        message = describe_error(exc)
         if isinstance(exc, KeyboardInterrupt):
-            return False, "cancelled", message
-        return False, "failed", message
+            return False, states.CANCELLED, message
+        return False, states.FAILED, message
 
     # ---- what task code calls ----------------------------------------------------
 
@@ -274,9 +260,10 @@ class HeartbeatClient:
     ) -> bool:
         """Report the end of the execution; True once the API acknowledged it.
 
-        The completion is first written to ``{output_dir}/_completion.json``,
-        then sent until the API answers 200 or ``completion_timeout`` seconds
-        pass. Blocks meanwhile; never raises.
+        The completion is first written to the completion file
+        (``COMPLETION_FILENAME``) in ``output_dir``, then sent until the API
+        answers 200 or ``completion_timeout`` seconds pass. Blocks meanwhile;
+        never raises.
         """
         try:
             return self._send_completion(success, result_data, error_message, status)
@@ -292,34 +279,14 @@ class HeartbeatClient:
         status: str | None,
     ) -> bool:
         self._completion_attempted = True
-        default_status = "completed" if success else "failed"
-        if status is None:
-            status = default_status
-        elif status not in FINAL_STATUSES:
-            logger.warning(
-                "completion status %r is not one of %s; sending %r",
-                status,
-                ", ".join(FINAL_STATUSES),
-                default_status,
-            )
-            status = default_status
-        if error_message is not None:
-            error_message = str(error_message)[:MAX_ERROR_MESSAGE_CHARS]
-        body: dict[str, Any] = {
-            "execution_id": self.execution_id,
-            "container_name": self.container_name,
-            "success": bool(success),
-            "result_data": dict(result_data) if result_data else {},
-            "error_message": error_message,
-            "status": status,
-            "protocol_version": PROTOCOL_VERSION,
-        }
-        try:
-            payload = encode_body(body)
-        except (TypeError, ValueError) as exc:  # e.g. a result_data that contains itself
-            logger.error("result_data cannot be encoded as JSON (%s); sending it empty", exc)
-            body["result_data"] = {}
-            payload = encode_body(body)
+        payload = completion_payload(
+            execution_id=self.execution_id,
+            container_name=self.container_name,
+            success=success,
+            status=final_status(success, status),
+            result_data=result_data,
+            error_message=error_message,
+        )
         write_completion_file(self.output_dir, payload)
         acknowledged = self._deliver_completion(payload)
         self._completion_acknowledged = acknowledged
@@ -353,23 +320,25 @@ class HeartbeatClient:
             if not result.retryable:
                 logger.error(
                     "the API refused the completion of execution %s (HTTP %s%s); it is kept "
-                    "in %s/_completion.json",
+                    "in %s/%s",
                     self.execution_id,
                     result.status,
                     _detail_suffix(result),
                     self.output_dir,
+                    COMPLETION_FILENAME,
                 )
                 return False
             delay = backoff.next_delay(result.retry_after)
             if time.monotonic() + delay > deadline:
                 logger.error(
                     "gave up sending the completion of execution %s after %d attempts over "
-                    "%.0f s (last: %s); it is kept in %s/_completion.json",
+                    "%.0f s (last: %s); it is kept in %s/%s",
                     self.execution_id,
                     attempts,
                     self.completion_timeout,
                     result.error,
                     self.output_dir,
+                    COMPLETION_FILENAME,
                 )
                 return False
             logger.warning(
@@ -385,3 +354,24 @@ def _detail_suffix(result: PostResult) -> str:
     if result.body is not None and "detail" in result.body:
         return f": {str(result.body['detail'])[:300]}"
     return ""
+
+
+def _checked_execution_id(execution_id: str) -> str:
+    if not execution_id or not str(execution_id).strip():
+        raise ConfigurationError(
+            f"execution_id is empty: pass the execution's id ({environment.TASK_EXECUTION_ID})"
+        )
+    return str(execution_id).strip()
+
+
+def _token_or_env(token: str | None, execution_id: str) -> str | None:
+    """``token``, else ``$HEARTBEAT_TOKEN``; a warning when neither is there."""
+    if token is None:
+        token = os.environ.get(environment.HEARTBEAT_TOKEN, "").strip() or None
+    if token is None:
+        logger.warning(
+            "%s is not set: the heartbeat API will refuse every message of execution %s",
+            environment.HEARTBEAT_TOKEN,
+            execution_id,
+        )
+    return token

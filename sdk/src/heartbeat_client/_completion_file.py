@@ -1,4 +1,4 @@
-"""Atomic write of the completion to ``{output_dir}/_completion.json``.
+"""Atomic write of the completion to the completion file (``COMPLETION_FILENAME``).
 
 Written before the completion is sent, so the result survives an API that
 stays down: whoever collects the output directory still finds it.
@@ -10,15 +10,15 @@ import logging
 import os
 import tempfile
 
-__all__ = ["COMPLETION_FILENAME", "write_completion_file"]
+from heartbeat_contract.completion import COMPLETION_FILENAME
 
-COMPLETION_FILENAME = "_completion.json"
+__all__ = ["COMPLETION_FILENAME", "write_completion_file"]
 
 logger = logging.getLogger("heartbeat_client")
 
 
 def write_completion_file(output_dir: str, payload: bytes) -> str | None:
-    """Write ``payload`` to ``output_dir/_completion.json`` atomically; never raises.
+    """Write ``payload`` to ``output_dir/COMPLETION_FILENAME`` atomically; never raises.
 
     A reader sees either the previous file or the whole new one, never a
     partial write (temporary file in the same directory, fsync, rename).

@@ -9,13 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from heartbeat_contract import environment
+
 from ._errors import ConfigurationError
 
-__all__ = ["ClientSettings", "load_config", "settings_from_env"]
-
-DEFAULT_CONFIG_PATH = "/app/config.json"
-DEFAULT_OUTPUT_DIR = "/app/output"
-DEFAULT_HEARTBEAT_INTERVAL = 5.0
+__all__ = [
+    "ClientSettings",
+    "config_path_from_env",
+    "load_config",
+    "output_dir_from_env",
+    "settings_from_env",
+]
 
 
 @dataclass(frozen=True)
@@ -66,27 +70,41 @@ def check_api_base_url(url: str, source: str) -> str:
 def settings_from_env(env: Mapping[str, str] | None = None) -> ClientSettings:
     """Read the container's variables; raise ConfigurationError naming a missing one."""
     source = os.environ if env is None else env
-    execution_id = _required(source, "TASK_EXECUTION_ID", "the UUID of this execution")
+    execution_id = _required(
+        source, environment.TASK_EXECUTION_ID, "the UUID of this execution"
+    )
     api_base_url = check_api_base_url(
-        _required(source, "API_BASE_URL", "the heartbeat API's base URL"), "API_BASE_URL"
+        _required(source, environment.API_BASE_URL, "the heartbeat API's base URL"),
+        environment.API_BASE_URL,
     )
-    token = _required(source, "HEARTBEAT_TOKEN", "this execution's bearer token")
-    container_name = source.get("HOSTNAME", "").strip() or socket.gethostname()
-    raw_interval = source.get("HEARTBEAT_INTERVAL", "").strip()
+    token = _required(source, environment.HEARTBEAT_TOKEN, "this execution's bearer token")
+    container_name = source.get(environment.HOSTNAME, "").strip() or socket.gethostname()
+    raw_interval = source.get(environment.HEARTBEAT_INTERVAL, "").strip()
     interval = (
-        parse_interval(raw_interval, "HEARTBEAT_INTERVAL")
+        parse_interval(raw_interval, environment.HEARTBEAT_INTERVAL)
         if raw_interval
-        else DEFAULT_HEARTBEAT_INTERVAL
+        else environment.DEFAULT_HEARTBEAT_INTERVAL
     )
-    output_dir = source.get("OUTPUT_DIR", "").strip() or DEFAULT_OUTPUT_DIR
     return ClientSettings(
         api_base_url=api_base_url,
         execution_id=execution_id,
         container_name=container_name,
         token=token,
         heartbeat_interval=interval,
-        output_dir=output_dir,
+        output_dir=output_dir_from_env(source),
     )
+
+
+def output_dir_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``$OUTPUT_DIR``, default /app/output."""
+    source = os.environ if env is None else env
+    return source.get(environment.OUTPUT_DIR, "").strip() or environment.DEFAULT_OUTPUT_DIR
+
+
+def config_path_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``$CONFIG_PATH``, default /app/config.json."""
+    source = os.environ if env is None else env
+    return source.get(environment.CONFIG_PATH, "").strip() or environment.DEFAULT_CONFIG_PATH
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -95,17 +113,14 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     Raises ConfigurationError naming the file when it is missing, unreadable,
     not JSON, or not a JSON object.
     """
-    config_path = (
-        os.fspath(path)
-        if path is not None
-        else (os.environ.get("CONFIG_PATH", "").strip() or DEFAULT_CONFIG_PATH)
-    )
+    config_path = os.fspath(path) if path is not None else config_path_from_env()
     try:
         with open(config_path, encoding="utf-8") as handle:
             config = json.load(handle)
     except FileNotFoundError:
         raise ConfigurationError(
-            f"task config {config_path} does not exist: mount it there or point CONFIG_PATH at it"
+            f"task config {config_path} does not exist: mount it there or point "
+            f"{environment.CONFIG_PATH} at it"
         ) from None
     except OSError as exc:
         raise ConfigurationError(

@@ -13,12 +13,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from heartbeat_contract import PROTOCOL_VERSION, environment, states
+
 from ._backoff import Backoff
 from ._transport import PostResult, encode_body, post_json
 
-__all__ = ["PROTOCOL_VERSION", "HeartbeatLoop"]
+__all__ = ["PROTOCOL_VERSION", "STOPPING", "HeartbeatLoop"]
 
-PROTOCOL_VERSION = 1
+# What heartbeats report once a stop was requested: a passing status of the
+# container, not one of the execution states (those are heartbeat_contract.states).
+STOPPING = "stopping"
 
 logger = logging.getLogger("heartbeat_client")
 
@@ -60,7 +64,7 @@ class HeartbeatLoop:
         # Reentrant: a signal handler on the main thread may call touch() while
         # that same thread is inside update() holding the lock.
         self._cond = threading.Condition(threading.RLock())
-        self._status = "running"
+        self._status = states.RUNNING
         self._progress: dict[str, Any] = {}
         self._version = 0  # bumped by every change the API should hear about
         self._handled_version = -1  # last version the API acknowledged (or refused for good)
@@ -170,7 +174,7 @@ class HeartbeatLoop:
             next_due = last_attempt + self._interval
 
     def _build_payload(self, version: int) -> bytes:
-        status = "stopping" if self._is_stopping() else self._status
+        status = STOPPING if self._is_stopping() else self._status
         progress = {} if version == self._oversize_version else self._progress
         return encode_body(
             {
@@ -231,10 +235,12 @@ class HeartbeatLoop:
         else:
             logger.error(
                 "heartbeat API refused heartbeats of execution %s (HTTP %s: %s); check "
-                "HEARTBEAT_TOKEN and TASK_EXECUTION_ID",
+                "%s and %s",
                 self._execution_id,
                 result.status,
                 _detail(result),
+                environment.HEARTBEAT_TOKEN,
+                environment.TASK_EXECUTION_ID,
             )
         self._mark_handled(version)
         return None

@@ -10,6 +10,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from heartbeat_contract import http as api_paths
+
 from ._backoff import parse_retry_after
 
 __all__ = ["PostResult", "encode_body", "post_json"]
@@ -62,7 +64,7 @@ def post_json(url: str, payload: bytes, token: str | None, timeout: float) -> Po
     """POST ``payload`` (JSON bytes) to ``url`` with the bearer token; never raises."""
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     if token:
-        headers["Authorization"] = f"Bearer {token}"
+        headers[api_paths.AUTHORIZATION_HEADER] = f"{api_paths.BEARER} {token}"
     request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

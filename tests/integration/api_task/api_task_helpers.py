@@ -62,13 +62,13 @@ def assert_no_secrets(caplog: pytest.LogCaptureFixture, out_dir: Path, *texts: o
 
 
 class Progress:
-    """Records what the collector reports, as the SDK would receive it."""
+    """Records what the collector reports (a heartbeat_client.Reporter)."""
 
     def __init__(self) -> None:
-        self.reports: list[tuple[str, dict[str, Any]]] = []
+        self.reports: list[dict[str, Any]] = []
 
-    def __call__(self, status: str, progress: dict[str, Any]) -> None:
-        self.reports.append((status, dict(progress)))
+    def __call__(self, progress: dict[str, Any]) -> None:
+        self.reports.append(dict(progress))
 
     def stages(self) -> set[str]:
-        return {p.get("stage", "") for _, p in self.reports}
+        return {p.get("stage", "") for p in self.reports}

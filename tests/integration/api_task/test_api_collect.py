@@ -50,7 +50,7 @@ async def test_each_pagination_kind_fetches_every_record_once(
     # Fetching ahead may cancel requests past the end before the server sees them.
     ahead = extra["pagination"].get("concurrency", 1)  # type: ignore[union-attr]
     assert served <= result["requests"] <= served + ahead - 1
-    assert progress.reports[-1][1]["stage"] == "done"
+    assert progress.reports[-1]["stage"] == "done"
     assert not list(out_dir.glob(".*.part"))
 
 

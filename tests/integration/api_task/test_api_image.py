@@ -22,7 +22,12 @@ pytestmark = pytest.mark.integration
 IMAGE = "data-collection-api:latest"
 ADMIN_TOKEN = "api-image-test-admin-token-0123456789"
 SECRET = "api-image-test-secret-0123456789"
-SOURCES = [REPO / "images/api", REPO / "sdk/src", REPO / "plugins/task_config/src"]
+SOURCES = [
+    REPO / "images/api",
+    REPO / "sdk/src",
+    REPO / "libs/heartbeat_contract/src",
+    REPO / "plugins/task_config/src",
+]
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +149,19 @@ async def test_sigterm_ends_the_run_with_a_valid_partial_file(
     assert 300 <= len(records) == result["records"] < 10_000
     assert not list(container.out.glob(".*.part"))
     _assert_secret_free(logs, json.dumps(status))
+
+
+async def test_a_bad_config_exits_2_naming_the_field(
+    api_image: str, heartbeat_api: httpx.Client, mock_api: MockApi, tmp_path: Path
+) -> None:
+    """The image used to exit 1 on a config error; run_task's rule is 2 (as the crawler)."""
+    cfg = config(mock_api, Path("/app/output"), pagination="page", max_records=-1)
+    container = Container(heartbeat_api, cfg, tmp_path)
+    await container.start()
+    code, logs = await container.finish()
+
+    assert code == 2, logs[-3000:]
+    status = heartbeat_api.get(f"/api/v1/task/execution/{container.execution_id}/status").json()
+    assert status["status"] == "failed", status
+    assert "api_config.max_records" in status["error_message"]
+    assert "invalid config" in logs

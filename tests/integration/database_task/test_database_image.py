@@ -85,3 +85,32 @@ def test_the_image_syncs_postgresql_to_postgresql(
     assert written["tables"][table]["rows_read"] == 300
     for text in (logs, json.dumps(status), (out / "_completion.json").read_text()):
         assert secret not in text
+
+
+def test_a_bad_config_exits_2_and_a_failed_sync_exits_1(
+    database_image: str, api: httpx.Client, tmp_path: Path
+) -> None:
+    """The image used to exit 1 on a config error too; run_task's rule is 2 for a bad
+    config, 1 for a sync that fails."""
+    config: dict[str, Any] = {
+        "task_name": "bad",
+        "task_type": "database",
+        "docker_image": IMAGE,
+        "database_config": {
+            "source": {"url_env": "SOURCE_DB_URL"},
+            "target": {"url_env": "TARGET_DB_URL"},
+            "tables": [{"name": "t", "mode": "sideways"}],
+        },
+    }
+    execution_id, _, run = _run_container(api, config, tmp_path / "config", {})
+    assert run.returncode == 2, (run.stdout + run.stderr).decode()[-3000:]
+    status = api.get(f"/api/v1/task/execution/{execution_id}/status").json()
+    assert status["status"] == "failed" and "tables[0].mode" in status["error_message"]
+
+    config["database_config"]["tables"] = [{"name": "t"}]
+    execution_id, out, run = _run_container(api, config, tmp_path / "sync", {})
+    assert run.returncode == 1, (run.stdout + run.stderr).decode()[-3000:]
+    status = api.get(f"/api/v1/task/execution/{execution_id}/status").json()
+    assert status["status"] == "failed", status
+    assert "SOURCE_DB_URL is not set" in status["error_message"]
+    assert "database_config.source.url_env" in (run.stderr).decode()

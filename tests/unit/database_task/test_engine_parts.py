@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from database_task._endpoints import Endpoint, open_endpoint
-from database_task._errors import Scrubber, SyncError
+from database_task._errors import SyncError, redacted_error
 from database_task._mysql_wire import _fields
 from database_task._plan import ColumnPlan, TablePlan
 from database_task._progress import Progress
 from database_task._sources import SourceQuery
 from database_task._state import Watermark
 from database_task._types import Kind, convert_rows, converter, kind_of, render
+from heartbeat_client import Redactor
+from heartbeat_contract import states
 from sqlalchemy.dialects import mysql, postgresql
 from task_config.database import TableSync
 
@@ -89,9 +91,9 @@ def test_watermarks_survive_json_with_their_types() -> None:
     assert mark.shown(("a", "b", "c", "d", "e", "f", "g"))["b"] == "1.50"
 
 
-def _endpoint(family: str, scrub: Scrubber) -> Endpoint:
+def _endpoint(family: str, redactor: Redactor) -> Endpoint:
     urls = {"postgresql": "postgresql://u@h/d", "mysql": "mysql://u@h/d", "sqlite": "sqlite://"}
-    return open_endpoint("source", "URL", {"URL": urls[family]}, scrub)
+    return open_endpoint("source", "URL", {"URL": urls[family]}, redactor)
 
 
 def _plan(key: tuple[str, ...]) -> TablePlan:
@@ -103,23 +105,25 @@ def _plan(key: tuple[str, ...]) -> TablePlan:
 
 def test_incremental_filter_orders_by_cursor_then_key() -> None:
     mark = Watermark((10, 1, 2))
-    pg = SourceQuery(_endpoint("postgresql", Scrubber()), _plan(("a", "b")), mark)
+    pg = SourceQuery(_endpoint("postgresql", Redactor()), _plan(("a", "b")), mark)
     sql, params = pg.select()
     assert "WHERE ts IS NOT NULL AND (ts, a, b) > (%s, %s, %s) ORDER BY ts, a, b" in sql
     assert params == [10, 1, 2]
-    my = SourceQuery(_endpoint("mysql", Scrubber()), _plan(("a", "b")), mark)
+    my = SourceQuery(_endpoint("mysql", Redactor()), _plan(("a", "b")), mark)
     sql, params = my.select()
     assert "ts >= %s AND (ts > %s OR (ts = %s AND (a > %s OR (a = %s AND (b > %s)))))" in sql
     assert params == [10, 10, 10, 1, 1, 2]
-    lite = SourceQuery(_endpoint("sqlite", Scrubber()), _plan(("a",)), None)
+    lite = SourceQuery(_endpoint("sqlite", Redactor()), _plan(("a",)), None)
     assert lite.select() == ("SELECT ts, a, v FROM t WHERE ts IS NOT NULL ORDER BY ts, a", [])
 
 
-def test_scrubber_hides_plain_and_url_encoded_passwords() -> None:
-    scrub = Scrubber()
-    endpoint = open_endpoint("target", "T", {"T": "postgresql://me:p%40ss%2Fw@db/x"}, scrub)
+def test_redacted_errors_hide_plain_and_url_encoded_passwords() -> None:
+    redactor = Redactor()
+    endpoint = open_endpoint("target", "T", {"T": "postgresql://me:p%40ss%2Fw@db/x"}, redactor)
     assert "p@ss/w" not in endpoint.describe() and "***" in endpoint.describe()
-    error = scrub.error("connecting", RuntimeError("auth failed for p@ss/w (p%40ss%2Fw)\nmore"))
+    error = redacted_error(
+        redactor, "connecting", RuntimeError("auth failed for p@ss/w (p%40ss%2Fw)\nmore")
+    )
     assert isinstance(error, SyncError)
     assert "p@ss" not in str(error) and "p%40ss" not in str(error)
     assert str(error) == "connecting: RuntimeError: auth failed for *** (***) | more"
@@ -127,7 +131,7 @@ def test_scrubber_hides_plain_and_url_encoded_passwords() -> None:
 
 def test_unknown_backend_is_refused_naming_the_variable() -> None:
     with pytest.raises(SyncError, match="URL in T is for 'oracle'"):
-        open_endpoint("target", "T", {"T": "oracle://u:p@h/d"}, Scrubber())
+        open_endpoint("target", "T", {"T": "oracle://u:p@h/d"}, Redactor())
 
 
 def test_raw_row_packets_are_split_into_fields() -> None:
@@ -142,7 +146,7 @@ def test_progress_is_throttled_but_start_and_finish_always_go_out() -> None:
     progress.start("a", 100, "path")
     for rows in range(10, 110, 10):
         progress.advance("a", rows, rows // 10, 1.0)
-    progress.finish("a", "completed")
+    progress.finish("a", states.COMPLETED)
     # Start and finish always; of the ten quick advances at most a stray one.
     assert 2 <= len(sent) <= 3
     assert sent[-1]["tables"]["a"]["rows_read"] == 100

@@ -97,79 +97,106 @@ class Fetcher:
             self._headers.setdefault("Content-Type", "application/json")
 
     async def fetch(self, request: PageRequest) -> Page:
-        retry = self._config.retry
         url = _without_query_names(request.url, self._auth.query_names)
-
-        def where() -> str:  # only built for a message: most pages never need it
-            shown = self._redactor.text(_with_query(url, request.params))
-            return f"page {request.number}: {self._config.method} {shown}"
-
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
             await self._wait_for_token()
             credentials_used = self._auth.current()
-            try:
-                page, status, problem, retry_after = await self._attempt(request, url)
-            except AuthError as exc:
-                raise FetchError(self._redactor.text(str(exc))) from None
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-                page, status, retry_after = None, 0, None
-                problem = f"connection error ({type(exc).__name__})"
-            except TimeoutError:
-                page, status, retry_after = None, 0, None
-                problem = f"no answer within api_config.timeout={self._config.timeout:g}s"
-            except aiohttp.ClientError as exc:
-                raise FetchError(
-                    self._redactor.text(f"{where()} failed: {type(exc).__name__}: {exc}")
-                ) from None
+            page, status, problem, retry_after = await self._try(request, url)
             if page is not None:
                 return page
             if status == 401 and self._auth.can_refresh and not refreshed:
                 refreshed = True  # the token may have expired early: get a new one, once
-                self._counters.retries += 1
-                try:
-                    await self._auth.refresh(credentials_used)
-                except AuthError as exc:
-                    raise FetchError(self._redactor.text(str(exc))) from None
+                await self._refresh(credentials_used)
                 attempt -= 1
                 continue
-            if status and status not in self._retryable:
-                raise FetchError(self._redactor.text(f"{where()} returned {problem}"))
-            if attempt >= retry.max_attempts:
-                raise FetchError(
-                    self._redactor.text(
-                        f"{where()} failed after {attempt} attempts, last: {problem}; "
-                        "retry later or raise api_config.retry.max_attempts"
-                    )
-                )
-            if retry_after is not None and retry_after > retry.max_retry_after:
-                raise FetchError(
-                    self._redactor.text(
-                        f"{where()} returned {problem} asking to wait {retry_after:.0f}s "
-                        f"(Retry-After), more than api_config.retry.max_retry_after="
-                        f"{retry.max_retry_after:g}s"
-                    )
-                )
-            delay = retry_after
-            if delay is None:
-                delay = backoff_delay(attempt, retry.backoff_factor, retry.max_backoff)
-            self._counters.retries += 1
-            log.warning(
-                "%s",
+            delay = self._retry_delay(request, url, attempt, status, problem, retry_after)
+            await self._pause(status, delay)
+
+    def _where(self, request: PageRequest, url: str) -> str:
+        """The page for a message (only built when one is needed), secrets removed."""
+        shown = self._redactor.text(_with_query(url, request.params))
+        return f"page {request.number}: {self._config.method} {shown}"
+
+    async def _try(
+        self, request: PageRequest, url: str
+    ) -> tuple[Page | None, int, str, float | None]:
+        """One attempt as (page, status, problem, retry_after); a connection error or a
+        timeout is status 0, worth retrying; any other failure is a FetchError."""
+        try:
+            return await self._attempt(request, url)
+        except AuthError as exc:
+            raise FetchError(self._redactor.text(str(exc))) from None
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            return None, 0, f"connection error ({type(exc).__name__})", None
+        except TimeoutError:
+            return None, 0, f"no answer within api_config.timeout={self._config.timeout:g}s", None
+        except aiohttp.ClientError as exc:
+            raise FetchError(
                 self._redactor.text(
-                    f"{where()}: {problem}; "
-                    f"retry {attempt}/{retry.max_attempts - 1} in {delay:.1f}s"
-                ),
+                    f"{self._where(request, url)} failed: {type(exc).__name__}: {exc}"
+                )
+            ) from None
+
+    async def _refresh(self, credentials_used: str | None) -> None:
+        self._counters.retries += 1
+        try:
+            await self._auth.refresh(credentials_used)
+        except AuthError as exc:
+            raise FetchError(self._redactor.text(str(exc))) from None
+
+    def _retry_delay(
+        self,
+        request: PageRequest,
+        url: str,
+        attempt: int,
+        status: int,
+        problem: str,
+        retry_after: float | None,
+    ) -> float:
+        """Seconds to wait before the next attempt, or the FetchError that ends the page:
+        a status not worth retrying, no attempts left, or a Retry-After too long."""
+        retry = self._config.retry
+        if status and status not in self._retryable:
+            raise FetchError(self._redactor.text(f"{self._where(request, url)} returned {problem}"))
+        if attempt >= retry.max_attempts:
+            raise FetchError(
+                self._redactor.text(
+                    f"{self._where(request, url)} failed after {attempt} attempts, last: "
+                    f"{problem}; retry later or raise api_config.retry.max_attempts"
+                )
             )
-            if status == 429:
-                # The server speaks for every request: hold them all, not just this one.
-                self._limiter.pause_until(time.monotonic() + delay)
-                continue
-            self._counters.waiting("retrying", delay)
-            await asyncio.sleep(delay)
-            self._counters.stage = "fetching"
+        if retry_after is not None and retry_after > retry.max_retry_after:
+            raise FetchError(
+                self._redactor.text(
+                    f"{self._where(request, url)} returned {problem} asking to wait "
+                    f"{retry_after:.0f}s (Retry-After), more than "
+                    f"api_config.retry.max_retry_after={retry.max_retry_after:g}s"
+                )
+            )
+        delay = retry_after
+        if delay is None:
+            delay = backoff_delay(attempt, retry.backoff_factor, retry.max_backoff)
+        self._counters.retries += 1
+        log.warning(
+            "%s",
+            self._redactor.text(
+                f"{self._where(request, url)}: {problem}; "
+                f"retry {attempt}/{retry.max_attempts - 1} in {delay:.1f}s"
+            ),
+        )
+        return delay
+
+    async def _pause(self, status: int, delay: float) -> None:
+        if status == 429:
+            # The server speaks for every request: hold them all, not just this one.
+            self._limiter.pause_until(time.monotonic() + delay)
+            return
+        self._counters.waiting("retrying", delay)
+        await asyncio.sleep(delay)
+        self._counters.stage = "fetching"
 
     async def _wait_for_token(self) -> None:
         waited = await self._limiter.acquire(self._counters.waiting)

@@ -1,7 +1,8 @@
 """The API collection run: `collect(config, env, reporter, should_stop) -> result_data`.
 
-A library, independent of the heartbeat SDK: `reporter(status, progress)` receives
-progress at least once a second and `should_stop()` is polled ten times a second.
+A library that runs without a heartbeat API: `reporter(progress)` (a
+heartbeat_client.Reporter) receives progress at least once a second and
+`should_stop()` is polled ten times a second.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from heartbeat_client import Reporter, TaskFailure
+from heartbeat_contract import states
 from task_config import TaskConfig, validate_config
 from task_config.api import ApiConfig, NoPagination
 
@@ -29,18 +32,17 @@ from api_task._secrets import MissingSecretError, Redactor
 
 log = logging.getLogger(__name__)
 
-Reporter = Callable[[str, dict[str, Any]], None]
 StopCheck = Callable[[], bool]
 REPORT_INTERVAL = 0.5
 _POLL = 0.1
 
 
-class CollectionError(Exception):
-    """The run failed. The message is safe to show; `result` is the partial result_data
-    (with the incoming incremental state, never a new one)."""
+class CollectionError(TaskFailure):
+    """The run failed. The message is safe to show; `result` (also `partial_result`) is
+    the partial result_data (with the incoming incremental state, never a new one)."""
 
     def __init__(self, message: str, result: dict[str, Any]) -> None:
-        super().__init__(message)
+        super().__init__(message, result)
         self.result = result
 
 
@@ -80,7 +82,7 @@ class _Run:
         self.started = time.monotonic()
         self.pages = 0
         self.written = 0
-        self.stopped_because = "failed"
+        self.stopped_because = states.FAILED
         self.stop_requested = False
         self.incremental = IncrementalFilter(api.incremental) if api.incremental else None
         self.locator = RecordsLocator(api.records_path, isinstance(api.pagination, NoPagination))
@@ -101,7 +103,7 @@ class _Run:
     def report(self) -> None:
         self.counters.report_now = False
         try:
-            self.reporter("running", self.progress())
+            self.reporter(self.progress())
         except Exception:  # progress must never end a run
             log.exception("progress reporter failed")
 
@@ -290,7 +292,7 @@ class _Run:
         except asyncio.CancelledError:
             if not self.stop_requested:
                 raise
-            self.stopped_because = "cancelled"
+            self.stopped_because = states.CANCELLED
         except (FetchError, RecordsError) as exc:
             failure = self.redactor.text(str(exc))
         except OSError as exc:
@@ -305,7 +307,7 @@ class _Run:
         succeeded = failure is None and not self.stop_requested
         self.counters.stage = "done" if succeeded else self.stopped_because
         if failure is not None:
-            self.stopped_because = self.counters.stage = "failed"
+            self.stopped_because = self.counters.stage = states.FAILED
         self.report()
         result = self.result(succeeded)
         if failure is not None:

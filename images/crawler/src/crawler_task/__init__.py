@@ -4,7 +4,9 @@ Run in its image as `python -m crawler_task` (reads CONFIG_PATH, reports through
 the heartbeat SDK). See images/crawler/README.md for the config keys.
 """
 
-from crawler_task._engine import Crawler, Reporter, StopCheck, crawl
+from heartbeat_client import Reporter
+
+from crawler_task._engine import Crawler, StopCheck, crawl
 from crawler_task._extract import Extractor, coerce
 from crawler_task._fetch import FetchError, Page, Skipped
 from crawler_task._urls import normalize_url

@@ -1,6 +1,6 @@
 """The crawl: a frontier of URLs per host, `concurrency` workers, robots.txt,
-extraction, streaming output, progress and a graceful stop. No SDK in here:
-`__main__` wires it to the heartbeat client."""
+extraction, streaming output, progress and a graceful stop. No heartbeat client in
+here (only the SDK's Reporter type): `__main__` wires it to run_task."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
+from heartbeat_client import Reporter
+from heartbeat_contract import states
 from task_config import TaskConfig
 from task_config.crawler import CrawlerConfig
 
@@ -24,7 +26,6 @@ from crawler_task._urls import dedupe_key, host_of, normalize_url
 
 log = logging.getLogger(__name__)
 
-Reporter = Callable[[dict[str, Any]], None]
 StopCheck = Callable[[], bool]
 STOP_POLL_SECONDS = 0.1
 
@@ -155,8 +156,9 @@ class Crawler:
     def result(self) -> dict[str, Any]:
         elapsed = self._elapsed()
         files = [str(self._writer.path)] if self._writer and self._writer.closed else []
+        cancelled = self.stop_reason == states.CANCELLED
         return {
-            "status": "cancelled" if self.stop_reason == "cancelled" else "completed",
+            "status": states.CANCELLED if cancelled else states.COMPLETED,
             "stop_reason": self.stop_reason,
             "pages_crawled": self.pages_done,
             "pages_ok": self.pages_ok,
@@ -233,13 +235,13 @@ class Crawler:
                     if failure is not None:
                         raise failure
                 if watcher in done:  # a stop was requested
-                    self.stop_reason = "cancelled"
+                    self.stop_reason = states.CANCELLED
                     break
         finally:
             for task in (*workers, watcher):
                 task.cancel()
             await asyncio.gather(*workers, watcher, return_exceptions=True)
-        if self.stop_reason != "cancelled":
+        if self.stop_reason != states.CANCELLED:
             self.stop_reason = (
                 "max_pages" if self.pages_started >= self.config.max_pages else "no_more_links"
             )

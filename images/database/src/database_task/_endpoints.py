@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from heartbeat_client import Redactor
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
-from database_task._errors import Scrubber, SyncError
+from database_task._errors import SyncError, redacted_error
 
 Family = Literal["postgresql", "mysql", "sqlite"]
 
@@ -34,7 +35,7 @@ class Endpoint:
     url: sa.URL
     engine: sa.Engine
     family: Family
-    scrub: Scrubber
+    redactor: Redactor
 
     def describe(self) -> str:
         return f"{self.role} database ({self.url_env}={self.url.render_as_string()})"
@@ -51,7 +52,8 @@ class Endpoint:
         try:
             pooled = self.engine.raw_connection()
         except Exception as exc:
-            raise self.scrub.error(
+            raise redacted_error(
+                self.redactor,
                 f"cannot connect to the {self.describe()}; check the URL in {self.url_env}",
                 exc,
             ) from None
@@ -84,8 +86,12 @@ def _prepare_session(family: Family, conn: Any) -> None:
         conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
 
 
-def open_endpoint(role: str, url_env: str, environ: Mapping[str, str], scrub: Scrubber) -> Endpoint:
-    """The database behind the URL in ``environ[url_env]``; errors name the variable."""
+def open_endpoint(
+    role: str, url_env: str, environ: Mapping[str, str], redactor: Redactor
+) -> Endpoint:
+    """The database behind the URL in ``environ[url_env]``; errors name the variable.
+
+    The URL and its password are added to ``redactor`` before anything can show them."""
     field = f"database_config.{role}.url_env"
     raw = environ.get(url_env, "")
     if not raw.strip():
@@ -93,7 +99,7 @@ def open_endpoint(role: str, url_env: str, environ: Mapping[str, str], scrub: Sc
             f"{field}: environment variable {url_env} is not set or empty; "
             "pass the SQLAlchemy URL of the database in it"
         )
-    scrub.add(raw)  # the whole URL is a secret until we know which part is the password
+    redactor.add(raw)  # the whole URL is a secret until we know which part is the password
     try:
         url = sa.make_url(raw.strip())
     except (ArgumentError, ValueError):
@@ -101,7 +107,7 @@ def open_endpoint(role: str, url_env: str, environ: Mapping[str, str], scrub: Sc
             f"{field}: environment variable {url_env} does not hold an SQLAlchemy URL "
             "(expected e.g. postgresql+psycopg://user:password@host:5432/dbname)"
         ) from None
-    scrub.add(url.password if isinstance(url.password, str) else None)
+    redactor.add(url.password if isinstance(url.password, str) else None)
     backend = url.get_backend_name()
     if backend not in _DRIVER_BY_FAMILY:
         raise SyncError(
@@ -113,5 +119,5 @@ def open_endpoint(role: str, url_env: str, environ: Mapping[str, str], scrub: Sc
     try:
         engine = sa.create_engine(url, poolclass=NullPool)
     except (ArgumentError, NoSuchModuleError, TypeError, ValueError) as exc:
-        raise scrub.error(f"{field}: cannot use the URL in {url_env}", exc) from None
-    return Endpoint(role, url_env, url, engine, family, scrub)
+        raise redacted_error(redactor, f"{field}: cannot use the URL in {url_env}", exc) from None
+    return Endpoint(role, url_env, url, engine, family, redactor)

@@ -147,6 +147,33 @@ def plan_table(
         )
     names = [str(c["name"]) for c in src["columns"]]
     key = tuple(spec.primary_key or src["key"])
+    _check_key_columns(where, spec, names, key)
+    columns = _plan_columns(where, spec, src, source, target, key)
+    same_family = source.family == target.family
+    plan = TablePlan(index, spec, columns, key, target_exists=False)
+    tgt = _inspect_table(target, spec.target_table)
+    if tgt is None:
+        if not create:
+            raise SyncError(
+                f"{where}: table {spec.target_table!r} does not exist in the "
+                f"{target.describe()}; create it or set create_target_tables: true"
+            )
+        plan.create_sql = create_table_sql(target, spec.target_table, columns, key)
+        plan.identical_types = same_family
+        return plan
+
+    plan.target_exists = True
+    _check_target_table(where, spec, tgt, names, key)
+    plan.identical_types = same_family and all(
+        tgt["native_types"][c.name] == c.source_type for c in columns
+    )
+    return plan
+
+
+def _check_key_columns(
+    where: str, spec: TableSync, names: list[str], key: tuple[str, ...]
+) -> None:
+    """The key and cursor columns exist in the source; an incremental run has a key."""
     for column in key + ((spec.cursor_column,) if spec.cursor_column else ()):
         if column not in names:
             raise SyncError(
@@ -159,6 +186,17 @@ def plan_table(
             "name the columns that identify a row in primary_key"
         )
 
+
+def _plan_columns(
+    where: str,
+    spec: TableSync,
+    src: dict[str, Any],
+    source: Endpoint,
+    target: Endpoint,
+    key: tuple[str, ...],
+) -> list[ColumnPlan]:
+    """Each source column's type in the target and its converter, or the column that
+    has no equivalent there."""
     same_family = source.family == target.family
     columns = []
     for col in src["columns"]:
@@ -179,20 +217,13 @@ def plan_table(
             None if same_family or kind is None else converter(kind, source.family, target.family)
         )
         columns.append(ColumnPlan(name, kind, native, target_type, bool(col["nullable"]), convert))
+    return columns
 
-    plan = TablePlan(index, spec, columns, key, target_exists=False)
-    tgt = _inspect_table(target, spec.target_table)
-    if tgt is None:
-        if not create:
-            raise SyncError(
-                f"{where}: table {spec.target_table!r} does not exist in the "
-                f"{target.describe()}; create it or set create_target_tables: true"
-            )
-        plan.create_sql = create_table_sql(target, spec.target_table, columns, key)
-        plan.identical_types = same_family
-        return plan
 
-    plan.target_exists = True
+def _check_target_table(
+    where: str, spec: TableSync, tgt: dict[str, Any], names: list[str], key: tuple[str, ...]
+) -> None:
+    """An existing target has every source column, and the key an upsert needs."""
     missing = [n for n in names if n not in tgt["native_types"]]
     if missing:
         raise SyncError(
@@ -205,10 +236,6 @@ def plan_table(
             f"{where}: target table {spec.target_table!r} has no primary key or unique "
             f"index on ({', '.join(key)}), which incremental upserts need; add one"
         )
-    plan.identical_types = same_family and all(
-        tgt["native_types"][c.name] == c.source_type for c in columns
-    )
-    return plan
 
 
 def create_table_sql(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-Reporter = Callable[[dict[str, Any]], None]
+from heartbeat_client import Reporter
+from heartbeat_contract import states
+
+__all__ = ["Progress", "Reporter"]
 
 # The SDK sends at most about one progress a second; offering one every half second
 # keeps what it sends fresh without building dicts for every batch.
 _MIN_INTERVAL = 0.5
+# A table that is done: copied, or stopped on request at a batch boundary.
+_DONE = (states.COMPLETED, states.CANCELLED)
 
 
 class Progress:
@@ -18,14 +22,14 @@ class Progress:
         self._reporter = reporter
         self._last = 0.0
         self.tables: dict[str, dict[str, Any]] = {
-            name: {"status": "pending", "rows_read": 0, "rows_estimated": None, "batches": 0}
+            name: {"status": states.PENDING, "rows_read": 0, "rows_estimated": None, "batches": 0}
             for name in tables
         }
         self.current: str | None = None
 
     def start(self, table: str, estimate: int | None, path: str) -> None:
         self.current = table
-        self.tables[table].update(status="running", rows_estimated=estimate, path=path)
+        self.tables[table].update(status=states.RUNNING, rows_estimated=estimate, path=path)
         self.emit(force=True)
 
     def advance(self, table: str, rows_read: int, batches: int, seconds: float) -> None:
@@ -46,7 +50,7 @@ class Progress:
         if not force and now - self._last < _MIN_INTERVAL:
             return
         self._last = now
-        done = sum(1 for t in self.tables.values() if t["status"] in ("completed", "cancelled"))
+        done = sum(1 for t in self.tables.values() if t["status"] in _DONE)
         self._reporter(
             {
                 "stage": "syncing",

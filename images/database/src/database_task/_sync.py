@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from heartbeat_client import Redactor
+from heartbeat_contract import states
 from task_config.database import DatabaseConfig
 
 from database_task._endpoints import Endpoint, open_endpoint
-from database_task._errors import Scrubber, SyncError
+from database_task._errors import SyncError, redacted_error
 from database_task._plan import TablePlan, plan_table
 from database_task._progress import Progress, Reporter
 from database_task._sinks import PgCopyLoad, PgUpsert, RowsLoad, RowsUpsert
@@ -67,62 +70,82 @@ def sync(
     env: Mapping[str, str],
     reporter: Reporter,
     should_stop: StopCheck,
+    *,
+    redactor: Redactor | None = None,
 ) -> dict[str, Any]:
     """Copy every table of ``config`` from source to target; the result_data.
 
-    Raises SyncError (message without secrets, ``partial`` result attached).
+    The database URLs and passwords are added to ``redactor`` (the run's, so its log
+    filter hides them too; a new one when None). Raises SyncError (message without
+    secrets, ``partial`` result attached).
     """
-    scrub = Scrubber()
-    source = open_endpoint("source", config.source.url_env, env, scrub)
-    target = open_endpoint("target", config.target.url_env, env, scrub)
-    result: dict[str, Any] = {"status": "running", "tables": {}, "rows_read": 0}
+    redactor = redactor if redactor is not None else Redactor()
+    source = open_endpoint("source", config.source.url_env, env, redactor)
+    target = open_endpoint("target", config.target.url_env, env, redactor)
+    result: dict[str, Any] = {"status": states.RUNNING, "tables": {}, "rows_read": 0}
     try:
         for endpoint in (source, target):
             with endpoint.driver_connection():
                 pass
-        plans = []
-        for index, spec in enumerate(config.tables):
-            try:
-                plans.append(plan_table(index, spec, source, target, config.create_target_tables))
-            except SyncError:
-                raise
-            except Exception as exc:
-                raise scrub.error(f"database_config.tables[{index}] ({spec.name})", exc) from None
+        plans = _plan_tables(config, source, target, redactor)
         progress = Progress(reporter, [p.spec.target_table for p in plans])
+        copier = _TableCopier(source, target, config.batch_size, progress, should_stop)
         for plan in plans:
             if should_stop():
                 break
-            try:
-                table_result = _sync_table(
-                    plan, source, target, config.batch_size, progress, should_stop
-                )
-            except SyncError:
-                progress.finish(plan.spec.target_table, "failed")
-                raise
-            except Exception as exc:
-                progress.finish(plan.spec.target_table, "failed")
-                raise scrub.error(
-                    f"table {plan.spec.name} -> {plan.spec.target_table}", exc
-                ) from None
+            table_result = _copy_table(copier, plan, redactor)
             result["tables"][plan.spec.target_table] = table_result
             result["rows_read"] += table_result["rows_read"]
-            if table_result["status"] == "cancelled":
+            if table_result["status"] == states.CANCELLED:
                 break
-        cancelled = should_stop() or any(
-            t["status"] == "cancelled" for t in result["tables"].values()
-        )
-        result["status"] = "cancelled" if cancelled else "completed"
-        result["tables_synced"] = sum(
-            1 for t in result["tables"].values() if t["status"] == "completed"
-        )
+        _conclude(result, cancelled=should_stop())
         return result
     except SyncError as exc:
-        result["status"] = "failed"
+        result["status"] = states.FAILED
         exc.partial = result
         raise
     finally:
         source.dispose()
         target.dispose()
+
+
+def _plan_tables(
+    config: DatabaseConfig, source: Endpoint, target: Endpoint, redactor: Redactor
+) -> list[TablePlan]:
+    """Every table checked before any row moves; the first problem is the error."""
+    plans = []
+    for index, spec in enumerate(config.tables):
+        try:
+            plans.append(plan_table(index, spec, source, target, config.create_target_tables))
+        except SyncError:
+            raise
+        except Exception as exc:
+            raise redacted_error(
+                redactor, f"database_config.tables[{index}] ({spec.name})", exc
+            ) from None
+    return plans
+
+
+def _copy_table(copier: _TableCopier, plan: TablePlan, redactor: Redactor) -> dict[str, Any]:
+    """One table's result; a failure marks the table failed and becomes a SyncError."""
+    try:
+        return copier.copy(plan)
+    except SyncError:
+        copier.progress.finish(plan.spec.target_table, states.FAILED)
+        raise
+    except Exception as exc:
+        copier.progress.finish(plan.spec.target_table, states.FAILED)
+        raise redacted_error(
+            redactor, f"table {plan.spec.name} -> {plan.spec.target_table}", exc
+        ) from None
+
+
+def _conclude(result: dict[str, Any], *, cancelled: bool) -> None:
+    """The run's status and count of tables synced, from the tables' results."""
+    tables = result["tables"].values()
+    cancelled = cancelled or any(t["status"] == states.CANCELLED for t in tables)
+    result["status"] = states.CANCELLED if cancelled else states.COMPLETED
+    result["tables_synced"] = sum(1 for t in tables if t["status"] == states.COMPLETED)
 
 
 def _create_target(target: Endpoint, plan: TablePlan) -> None:
@@ -141,25 +164,77 @@ def _create_target(target: Endpoint, plan: TablePlan) -> None:
     plan.target_exists = True
 
 
-def _sync_table(
-    plan: TablePlan,
-    source: Endpoint,
-    target: Endpoint,
-    batch_size: int,
-    progress: Progress,
-    should_stop: StopCheck,
-) -> dict[str, Any]:
-    spec = plan.spec
-    name = spec.target_table
-    started = time.monotonic()
-    path = choose_path(source, target, plan)
-    incremental = spec.mode == "incremental"
-    _create_target(target, plan)
-    with source.driver_connection() as sconn, target.driver_connection() as tconn:
+@dataclass
+class _Start:
+    """Where a table stands before its copy: its watermarks and row estimate."""
+
+    query: SourceQuery
+    before: Watermark | None  # the watermark kept in the target
+    full_mark: Watermark | None  # a full run's new watermark: the source's last row
+    estimate: int
+
+
+@dataclass
+class _Copied:
+    """What the batches of one table did."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    batches: int = 0
+    after: Watermark | None = None
+    cancelled: bool = False
+
+
+class _TableCopier:
+    """Copies one table at a time: read where it stands, copy the batches, then put
+    them in place (a full run swaps a staging table in, an incremental run commits
+    with each batch)."""
+
+    def __init__(
+        self,
+        source: Endpoint,
+        target: Endpoint,
+        batch_size: int,
+        progress: Progress,
+        should_stop: StopCheck,
+    ) -> None:
+        self.source, self.target = source, target
+        self.batch_size = batch_size
+        self.progress = progress
+        self.should_stop = should_stop
+
+    def copy(self, plan: TablePlan) -> dict[str, Any]:
+        name = plan.spec.target_table
+        started = time.monotonic()
+        path = choose_path(self.source, self.target, plan)
+        incremental = plan.spec.mode == "incremental"
+        _create_target(self.target, plan)
+        with self.source.driver_connection() as sconn, self.target.driver_connection() as tconn:
+            start = self._start(plan, sconn, tconn)
+            self.progress.start(name, start.estimate, path)
+            staging = side_name(name, "new")
+            sink = self._open_sink(plan, tconn, staging)
+            copied = self._copy_batches(plan, sconn, tconn, start, sink, staging, started)
+            if incremental:
+                sink.finish()
+            else:
+                self._put_in_place(plan, tconn, sink, staging, start.full_mark, copied)
+        seconds = time.monotonic() - started
+        status = states.CANCELLED if copied.cancelled else states.COMPLETED
+        self.progress.finish(name, status)
+        return _table_result(plan, path, status, seconds, start, copied)
+
+    def _start(self, plan: TablePlan, sconn: Any, tconn: Any) -> _Start:
+        """The target's watermark, then the source's snapshot, row count and last mark."""
+        spec, source = plan.spec, self.source
+        incremental = spec.mode == "incremental"
         before: Watermark | None = None
         if spec.cursor_column:
-            ensure_state_table(target, tconn)
-            before = read_watermark(target, tconn, name, spec.name, spec.cursor_column)
+            ensure_state_table(self.target, tconn)
+            before = read_watermark(
+                self.target, tconn, spec.target_table, spec.name, spec.cursor_column
+            )
         query = SourceQuery(source, plan, before if incremental else None)
         begin_snapshot(source, sconn)
         count_sql, count_params = query.count()
@@ -168,99 +243,121 @@ def _sync_table(
         if not incremental and spec.cursor_column:
             row = fetch_one(sconn, query.last_mark(), [])
             full_mark = Watermark(row) if row else None
-        progress.start(name, estimate, path)
+        return _Start(query, before, full_mark, estimate)
 
-        pipe = source.family == target.family == "postgresql"
-        binary = pipe and plan.identical_types
-        staging = side_name(name, "new")
-        sink: _Sink
-        if incremental:
-            sink = (
-                PgUpsert(target, tconn, plan, binary)
-                if target.family == "postgresql"
-                else RowsUpsert(target, tconn, plan)
-            )
-        else:
-            create_staging(target, tconn, name, staging)
-            sink = (
-                PgCopyLoad(target, tconn, plan, staging, binary)
-                if target.family == "postgresql"
-                else RowsLoad(target, tconn, plan, staging)
-            )
-        if pipe:
-            batches = pg_copy_batches(sconn, query, batch_size, binary)
-        elif source.family == "mysql" and target.family == "postgresql":
-            batches = mysql_copy_text_batches(sconn, query, batch_size)
-        else:
-            batches = row_batches(source, sconn, query, batch_size)
-        counts = {"read": 0, "inserted": 0, "updated": 0, "batches": 0}
-        after = before
-        cancelled = False
+    def _binary(self, plan: TablePlan) -> bool:
+        """PostgreSQL to PostgreSQL with identical types: binary COPY is safe."""
+        pipe = self.source.family == self.target.family == "postgresql"
+        return pipe and plan.identical_types
+
+    def _open_sink(self, plan: TablePlan, tconn: Any, staging: str) -> _Sink:
+        target, binary = self.target, self._binary(plan)
+        if plan.spec.mode == "incremental":
+            if target.family == "postgresql":
+                return PgUpsert(target, tconn, plan, binary)
+            return RowsUpsert(target, tconn, plan)
+        create_staging(target, tconn, plan.spec.target_table, staging)
+        if target.family == "postgresql":
+            return PgCopyLoad(target, tconn, plan, staging, binary)
+        return RowsLoad(target, tconn, plan, staging)
+
+    def _batches(self, plan: TablePlan, sconn: Any, query: SourceQuery) -> Iterator[Batch]:
+        source, target = self.source, self.target
+        if source.family == target.family == "postgresql":
+            return pg_copy_batches(sconn, query, self.batch_size, self._binary(plan))
+        if source.family == "mysql" and target.family == "postgresql":
+            return mysql_copy_text_batches(sconn, query, self.batch_size)
+        return row_batches(source, sconn, query, self.batch_size)
+
+    def _copy_batches(
+        self,
+        plan: TablePlan,
+        sconn: Any,
+        tconn: Any,
+        start: _Start,
+        sink: _Sink,
+        staging: str,
+        started: float,
+    ) -> _Copied:
+        """Every batch into the sink, up to a stop request at a batch boundary."""
+        name = plan.spec.target_table
+        batches = self._batches(plan, sconn, start.query)
+        copied = _Copied(after=start.before)
         try:
             for batch in batches:
                 inserted, updated, mark = sink.write(batch)
-                counts["read"] += batch.count
-                counts["inserted"] += inserted
-                counts["updated"] += updated
-                counts["batches"] += 1
-                after = mark or after
-                progress.advance(
-                    name, counts["read"], counts["batches"], time.monotonic() - started
-                )
-                if should_stop():
-                    cancelled = True
+                copied.read += batch.count
+                copied.inserted += inserted
+                copied.updated += updated
+                copied.batches += 1
+                copied.after = mark or copied.after
+                elapsed = time.monotonic() - started
+                self.progress.advance(name, copied.read, copied.batches, elapsed)
+                if self.should_stop():
+                    copied.cancelled = True
                     break
         except BaseException as exc:
             sink.abort(exc)
-            if not incremental:
-                drop_table(target, tconn, staging)
+            if plan.spec.mode != "incremental":
+                drop_table(self.target, tconn, staging)
             raise
         finally:
             close = getattr(batches, "close", None)
             if close is not None:
                 close()
-            end_snapshot(source, sconn)
+            end_snapshot(self.source, sconn)
+        return copied
 
-        if not incremental:
-            if cancelled:
-                # A full run swaps all or nothing: the target keeps its old rows.
-                sink.abort(SyncError("cancelled"))
-                drop_table(target, tconn, staging)
-            else:
-                sink.finish()
-                state_sql = write_watermark_sql(target)
+    def _put_in_place(
+        self,
+        plan: TablePlan,
+        tconn: Any,
+        sink: _Sink,
+        staging: str,
+        full_mark: Watermark | None,
+        copied: _Copied,
+    ) -> None:
+        """A full run: swap the staging table in with its watermark, or, when stopped,
+        drop it (all or nothing: the target keeps its old rows)."""
+        target, spec = self.target, plan.spec
+        if copied.cancelled:
+            sink.abort(SyncError(states.CANCELLED))
+            drop_table(target, tconn, staging)
+            return
+        sink.finish()
+        state_sql = write_watermark_sql(target)
 
-                def save_full_mark(cur: Any) -> None:
-                    if full_mark is not None and spec.cursor_column:
-                        cur.execute(
-                            state_sql,
-                            watermark_params(
-                                name, spec.name, spec.cursor_column, full_mark, counts["read"]
-                            ),
-                        )
+        def save_full_mark(cur: Any) -> None:
+            if full_mark is not None and spec.cursor_column:
+                cur.execute(
+                    state_sql,
+                    watermark_params(
+                        spec.target_table, spec.name, spec.cursor_column, full_mark, copied.read
+                    ),
+                )
 
-                swap_in(target, tconn, name, staging, save_full_mark)
-                after = full_mark
-        else:
-            sink.finish()
+        swap_in(target, tconn, spec.target_table, staging, save_full_mark)
+        copied.after = full_mark
 
-    seconds = time.monotonic() - started
-    status = "cancelled" if cancelled else "completed"
-    progress.finish(name, status)
-    mark_columns = query.mark_columns
+
+def _table_result(
+    plan: TablePlan, path: str, status: str, seconds: float, start: _Start, copied: _Copied
+) -> dict[str, Any]:
+    spec, before, after = plan.spec, start.before, copied.after
+    mark_columns = start.query.mark_columns
     return {
         "source": spec.name,
-        "target": name,
+        "target": spec.target_table,
         "mode": spec.mode,
         "path": path,
         "status": status,
-        "rows_estimated": estimate,
-        "rows_read": counts["read"],
-        "rows_inserted": counts["inserted"],
-        "rows_updated": counts["updated"],
-        "batches": counts["batches"],
+        "rows_estimated": start.estimate,
+        "rows_read": copied.read,
+        "rows_inserted": copied.inserted,
+        "rows_updated": copied.updated,
+        "batches": copied.batches,
         "seconds": round(seconds, 3),
-        "rows_per_second": round(counts["read"] / seconds) if seconds > 0 else None,
+        "rows_per_second": round(copied.read / seconds) if seconds > 0 else None,
         "watermark_before": before.shown(mark_columns) if before else None,
         "watermark_after": after.shown(mark_columns) if after else None,
     }

@@ -7,14 +7,13 @@ Keys (all optional):
   hang_at                          stop heartbeats at this step and sleep forever
   ignore_sigterm (false)           keep running through SIGTERM
   completion ("api")               "api": report through the SDK; "file": only write
-                                   _completion.json and exit; "none": exit silently
+                                   the completion file and exit; "none": exit silently
   exit_code (0)                    the process exit code at the end
   result ({})                      merged into result_data
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -22,6 +21,7 @@ import time
 from typing import Any
 
 from heartbeat_client import HeartbeatClient, load_config
+from heartbeat_contract import completion, environment, states
 
 
 def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
     for step in range(1, steps + 1):
         if client.should_stop() and not spec.get("ignore_sigterm"):
             break
-        try_number = int(os.environ.get("TASK_TRY_NUMBER", "1"))
+        try_number = int(os.environ.get(environment.TASK_TRY_NUMBER, "1"))
         if spec.get("fail_at") == step or (step == 1 and try_number in spec.get(
                 "fail_on_tries", [])):
             raise RuntimeError(f"failing at step {step} (try {try_number}) as configured")
@@ -47,7 +47,7 @@ def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
         result["steps_done"] = done
         client.set_result(dict(result))
         client.update_status(
-            "running",
+            states.RUNNING,
             {"stage": "working", "current_step": step, "total_steps": steps,
              "percentage": round(step / steps * 100, 1)},
         )
@@ -55,20 +55,20 @@ def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_completion_file(result: dict[str, Any]) -> None:
-    out = os.environ.get("OUTPUT_DIR", "/app/output")
-    body = {
-        "execution_id": os.environ.get("TASK_EXECUTION_ID"),
-        "container_name": os.environ.get("HOSTNAME"),
-        "success": True,
-        "status": "completed",
-        "result_data": result,
-        "error_message": None,
-        "protocol_version": 1,
-    }
-    tmp = os.path.join(out, "_completion.json.part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(body, fh)
-    os.replace(tmp, os.path.join(out, "_completion.json"))
+    """What the SDK leaves behind when the API cannot be reached, and nothing else."""
+    out = os.environ.get(environment.OUTPUT_DIR, environment.DEFAULT_OUTPUT_DIR)
+    body = completion.Completion(
+        execution_id=os.environ.get(environment.TASK_EXECUTION_ID, ""),
+        container_name=os.environ.get(environment.HOSTNAME, ""),
+        success=True,
+        status=states.COMPLETED,
+        result_data=result,
+    )
+    target = os.path.join(out, completion.COMPLETION_FILENAME)
+    tmp = f"{target}.part"
+    with open(tmp, "wb") as fh:
+        fh.write(completion.encode(body))
+    os.replace(tmp, target)
 
 
 def main() -> int:
@@ -81,7 +81,7 @@ def main() -> int:
     exit_code = int(spec.get("exit_code", 0))
     if mode == "api":
         with client:
-            client.update_status("running", {"stage": "starting"})
+            client.update_status(states.RUNNING, {"stage": "starting"})
             run(client, spec)
         return exit_code
     client.start()
