@@ -4,36 +4,13 @@ Redis, the SSH execution host and its Docker engine)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import docker
-import httpx
 import paramiko
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from airflow_rest import AirflowRest  # noqa: E402
-
-STATE = ROOT / ".testbed"
-
-
-def wait_until(what: str, check: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not true after {timeout:.0f}s")
-        time.sleep(interval)
+from airflow_rest import AirflowRest
+from e2e_support import STATE, HeartbeatApi
 
 
 @pytest.fixture(scope="session")
@@ -45,30 +22,6 @@ def airflow() -> AirflowRest:
     for dag_id in ("e2e_custom", "e2e_retry"):
         client.wait_for_dag(dag_id)
     return client
-
-
-class HeartbeatApi:
-    def __init__(self) -> None:
-        secrets = json.loads((STATE / "secrets.json").read_text())
-        self.client = httpx.Client(
-            base_url="http://127.0.0.1:8000",
-            headers={"Authorization": f"Bearer {secrets['heartbeat_admin_token']}"},
-            timeout=10,
-        )
-
-    def status(self, execution_id: str) -> dict[str, Any] | None:
-        response = self.client.get(f"/api/v1/task/execution/{execution_id}/status")
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
-
-    def history(self, execution_id: str) -> dict[str, Any]:
-        response = self.client.get(f"/api/v1/monitoring/heartbeat/{execution_id}")
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
 
 
 @pytest.fixture(scope="session")
@@ -97,27 +50,3 @@ def sftp() -> Iterator[paramiko.SFTPClient]:
     sftp = client.open_sftp()
     yield sftp
     client.close()
-
-
-def remote_exists(sftp: paramiko.SFTPClient, path: str) -> bool:
-    try:
-        sftp.stat(path)
-        return True
-    except FileNotFoundError:
-        return False
-
-
-def stack(action: str, component: str) -> None:
-    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "stack.py"),
-                    action, component], check=True, cwd=ROOT)
-
-
-def custom_config(**custom: Any) -> dict[str, Any]:
-    return {
-        "config": {
-            "task_name": "e2e",
-            "task_type": "custom",
-            "docker_image": "data-collection-testing:latest",
-            "custom_config": custom,
-        }
-    }

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from airflow_rest import AirflowError, AirflowRest
-from conftest import HeartbeatApi
+from e2e_support import HeartbeatApi
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import docker.errors
 import paramiko
 import pytest
 from airflow_rest import AirflowRest
-from conftest import HeartbeatApi, custom_config, remote_exists, stack, wait_until
+from e2e_support import HeartbeatApi, custom_config, remote_exists, stack, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 from airflow_rest import AirflowRest
-from conftest import ROOT, STATE, custom_config, wait_until
+from e2e_support import ROOT, STATE, custom_config, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -1,8 +1,8 @@
 """The real heartbeat API (``python -m heartbeat_api``) as a subprocess for integration
 tests, optionally on a throwaway redis-server, and the polling helpers that go with it.
 
-Shared by the integration tests of several parts; each part's ``conftest.py`` puts this
-folder on ``sys.path`` (the test folders are not packages).
+Shared by the integration tests of several parts (tests/support is on pytest's
+pythonpath).
 """
 
 from __future__ import annotations

@@ -4,8 +4,7 @@ them (the environment of docs/contracts/environment.md, the config mounted read-
 an output directory),
 reporting to a heartbeat API through its admin client.
 
-Shared by the image tests of several parts; each part's ``conftest.py`` puts this
-folder on ``sys.path`` (the test folders are not packages).
+Shared by the image tests of several parts (tests/support is on pytest's pythonpath).
 """
 
 from __future__ import annotations

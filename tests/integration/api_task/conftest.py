@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Helpers shared by several parts' integration tests; tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
-
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from api_mock_server import MockApi, serve

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import dbsync_sides
 import pytest
 from database_task import STATE_TABLE, SyncError, sync
 from dbsync_sides import PLAIN_DDL, Runner, Side, plain_rows
@@ -19,7 +20,7 @@ from task_config.database import DatabaseConfig
 
 pytestmark = pytest.mark.integration
 
-CHILD = Path(__file__).with_name("dbsync_child.py")
+CHILD = Path(dbsync_sides.__file__).with_name("dbsync_child.py")
 PASSWORD = "S3cret-Pa55word"
 
 

@@ -1,4 +1,4 @@
-"""Fixtures of the heartbeat_client unit tests."""
+"""Fixtures of the heartbeat_client unit tests: two fake heartbeat APIs on loopback."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 from heartbeat_client_fake_api import RecordingApi
+from sdk_fake_api import FakeApi
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeApi]:
+    api = FakeApi()
+    yield api
+    api.close()
 
 
 @pytest.fixture

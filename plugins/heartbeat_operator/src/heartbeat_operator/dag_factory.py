@@ -8,8 +8,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param
+from task_config import ConfigError, task_type_of, validate_config
+from task_config.task_types import DEFAULT_MAX_ACTIVE_RUNS
 
 from heartbeat_operator.operators import HeartbeatDockerOperator
+
+
+def default_max_active_runs(default_config: dict[str, Any]) -> int:
+    """Runs at once of a DAG whose default config is ``default_config``, as its task
+    type says: one for a config with incremental state (two overlapping runs would
+    start from the same state and collect the same records)."""
+    try:
+        config = validate_config(default_config)
+    except ConfigError:
+        # The DAG still loads; each run fails before launch, naming the bad field.
+        return DEFAULT_MAX_ACTIVE_RUNS
+    return task_type_of(config).runs_at_once(config)
 
 
 def collection_dag(
@@ -26,10 +40,7 @@ def collection_dag(
     **operator_kwargs: Any,
 ) -> DAG:
     if max_active_runs is None:
-        # Two runs of an incremental task would both start from the same state and
-        # collect the same records: such DAGs run one at a time unless told otherwise.
-        api = default_config.get("api_config") or {}
-        max_active_runs = 1 if api.get("incremental") else 4
+        max_active_runs = default_max_active_runs(default_config)
     with DAG(
         dag_id=dag_id,
         description=description,

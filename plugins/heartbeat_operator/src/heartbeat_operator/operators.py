@@ -17,7 +17,7 @@ from airflow.sdk import BaseOperator, Context, Variable
 from airflow.sdk.exceptions import AirflowFailException
 from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
-from task_config import ConfigError, TaskConfig, validate_config
+from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
 from heartbeat_operator import _remote
 from heartbeat_operator._docker_api import DockerApiError, ImageMissing
@@ -106,14 +106,22 @@ class HeartbeatDockerOperator(BaseOperator):
 
     def _with_incremental_state(self, config: TaskConfig, context: Context) -> dict[str, Any]:
         """Hand the last successful run's incremental state to this run."""
-        data = config.to_json_dict()
-        incremental = (data.get("api_config") or {}).get("incremental")
-        if incremental is not None and incremental.get("state") is None:
-            stored = Variable.get(self._state_key(context), default=None)
-            if stored is not None:
-                incremental["state"] = json.loads(stored)
-                self.log.info("Resuming from the last successful run's state %s", stored)
-        return data
+        payload = config.to_json_dict()
+        incremental = incremental_state(config)
+        if incremental is None or incremental.state_in(config) is not None:
+            return payload
+        stored = Variable.get(self._state_key(context), default=None)
+        if stored is None:
+            return payload
+        self.log.info("Resuming from the last successful run's state %s", stored)
+        return incremental.with_state(payload, json.loads(stored))
+
+    def _keep_incremental_state(self, context: Context, result: dict[str, Any]) -> None:
+        """Keep the state the next run resumes from, if this task type has one."""
+        incremental = incremental_state(self.load_config())
+        state = incremental.state_from_result(result) if incremental is not None else None
+        if state is not None:
+            Variable.set(self._state_key(context), json.dumps(state))
 
     # -- launch -------------------------------------------------------------------------
     def execute(self, context: Context) -> None:
@@ -139,7 +147,7 @@ class HeartbeatDockerOperator(BaseOperator):
             deadline = time.time() + self.execution_timeout.total_seconds()
         self.defer(
             trigger=self._trigger(execution_id, launch.name, launch.paths, deadline, conn_id,
-                                  _is_incremental(config)),
+                                  incremental_state(config) is not None),
             method_name="execute_complete",
         )
 
@@ -302,8 +310,7 @@ class HeartbeatDockerOperator(BaseOperator):
                       event.get("ssh_conn_id") or self.ssh_conn_ids[0], paths.output_dir)
         if status == states.COMPLETED:
             result = event.get("result_data") or {}
-            if "state" in result and _is_incremental(self.load_config()):
-                Variable.set(self._state_key(context), json.dumps(result["state"]))
+            self._keep_incremental_state(context, result)
             return result
         errors: dict[str, type[HeartbeatTaskError]] = {
             states.FAILED: TaskFailed, states.LOST: ContainerLost,
@@ -334,8 +341,3 @@ class _Launch:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
-
-
-def _is_incremental(config: TaskConfig) -> bool:
-    """An API task with incremental state, which execute_complete keeps between runs."""
-    return config.api_config is not None and config.api_config.incremental is not None

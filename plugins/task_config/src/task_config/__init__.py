@@ -1,5 +1,5 @@
 """Pydantic models of the task config (docs/contracts/config.md), shared by the
-Airflow operator and the task images."""
+Airflow operator and the task images, and the registry of task types."""
 
 from task_config.api import ApiConfig
 from task_config.crawler import CrawlerConfig
@@ -9,7 +9,18 @@ from task_config.models import (
     ConfigError,
     StorageConfig,
     TaskConfig,
+    TaskConfigBase,
     validate_config,
+)
+from task_config.task_types import (
+    IncrementalCapability,
+    SectionIncremental,
+    TaskType,
+    UnknownTaskType,
+    incremental_state,
+    task_type,
+    task_type_of,
+    task_types,
 )
 
 __all__ = [
@@ -18,7 +29,16 @@ __all__ = [
     "ConfigError",
     "CrawlerConfig",
     "DatabaseConfig",
+    "IncrementalCapability",
+    "SectionIncremental",
     "StorageConfig",
     "TaskConfig",
+    "TaskConfigBase",
+    "TaskType",
+    "UnknownTaskType",
+    "incremental_state",
+    "task_type",
+    "task_type_of",
+    "task_types",
     "validate_config",
 ]

@@ -9,17 +9,15 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "scripts"))
+from airflow_rest import AirflowRest
 
-from airflow_rest import AirflowRest  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 # The test loads only the crawler image into the exec-host, from its own folder, so it
 # never rewrites the archives a running stack of the user's mounts.

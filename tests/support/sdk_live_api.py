@@ -13,7 +13,7 @@ from heartbeat_servers import free_port, running_heartbeat_api, wait_until
 REDIS_URL = "redis://127.0.0.1:6379/11"  # this part's own database on the shared Redis
 ADMIN_TOKEN = "sdk-integration-admin-token-0123456789"
 SECRET = "sdk-integration-secret-0123456789"
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(REPO_ROOT / ".venv" / "bin" / "python")
 
 

@@ -1,7 +1,7 @@
 """Helpers: the real heartbeat API (`python -m heartbeat_api`) on a free port, and a
 full snapshot of a Redis db (to show that a refused write changed nothing).
 
-Usable from any test whose conftest puts tests/support on sys.path:
+Usable from any test (tests/support is on pytest's pythonpath):
 ``with running_api("redis://127.0.0.1:6379/9") as api: ...``.
 """
 

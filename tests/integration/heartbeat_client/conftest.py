@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Helpers shared by several parts' integration tests; tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
-
 from collections.abc import Iterator
 
 import pytest

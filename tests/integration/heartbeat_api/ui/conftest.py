@@ -3,13 +3,8 @@ Chromium driven by Playwright, and executions driven by the real SDK."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Helpers shared by several parts' integration tests; tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
-
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -25,7 +20,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "live_view"
+ARTIFACTS = Path(__file__).resolve().parents[4] / "artifacts" / "live_view"
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,6 @@ free 127.0.0.1 port, with a log of every request it answered."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Helpers shared by several parts' integration tests; tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "support"))
-
 import asyncio
 import json
 import threading

@@ -1,0 +1,77 @@
+"""Helpers of the end-to-end tests: the heartbeat API's admin client, polling, the
+stack's components and the testing image's config."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import paramiko
+from heartbeat_contract import http
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".testbed"
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not true after {timeout:.0f}s")
+        time.sleep(interval)
+
+
+class HeartbeatApi:
+    def __init__(self) -> None:
+        secrets = json.loads((STATE / "secrets.json").read_text())
+        self.client = httpx.Client(
+            base_url="http://127.0.0.1:8000",
+            headers={"Authorization": f"Bearer {secrets['heartbeat_admin_token']}"},
+            timeout=10,
+        )
+
+    def status(self, execution_id: str) -> dict[str, Any] | None:
+        response = self.client.get(http.path(http.EXECUTION_STATUS, execution_id))
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def history(self, execution_id: str) -> dict[str, Any]:
+        response = self.client.get(http.path(http.HEARTBEAT_HISTORY, execution_id))
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def remote_exists(sftp: paramiko.SFTPClient, path: str) -> bool:
+    try:
+        sftp.stat(path)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def stack(action: str, component: str) -> None:
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "stack.py"),
+                    action, component], check=True, cwd=ROOT)
+
+
+def custom_config(**custom: Any) -> dict[str, Any]:
+    return {
+        "config": {
+            "task_name": "e2e",
+            "task_type": "custom",
+            "docker_image": "data-collection-testing:latest",
+            "custom_config": custom,
+        }
+    }
