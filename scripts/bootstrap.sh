@@ -11,5 +11,5 @@ if [ -z "$uv" ]; then
   python3 -m pip install --quiet --user "uv==$UV_VERSION" >&2
   uv="$HOME/.local/bin/uv"
 fi
-"$uv" sync --quiet --frozen --python 3.11 >&2
+"$uv" sync --quiet --frozen --all-packages --python 3.11 >&2
 echo "$uv"

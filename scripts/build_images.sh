@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the task images on the local Docker engine, offline.
-#   scripts/build_images.sh [NAME...]   NAME in: base testing crawler crawler-browser api database
+#   scripts/build_images.sh [NAME...]   NAME: base, crawler-browser, or a folder of images/
 # Python packages are built into wheels on the host and installed in the image from
 # a local folder, so no image step needs PyPI.
 set -euo pipefail
@@ -8,31 +8,31 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 UV=${UV:-uv}
+# Every folder images/NAME with a Dockerfile is an image: data-collection-NAME:latest from
+# images/NAME/Dockerfile, installing the workspace package named in its pyproject.toml.
+# Two are special: base (the SDK on the base OS) and crawler-browser (the crawler's
+# Dockerfile.browser, tagged data-collection-crawler:browser).
+declare -A TAG=([base]=data-collection-base:latest [crawler-browser]=data-collection-crawler:browser)
+declare -A PKG=([base]=heartbeat-client [crawler-browser]=crawler-task)
+declare -A DOCKERFILE=([base]=images/base/Dockerfile
+                       [crawler-browser]=images/crawler/Dockerfile.browser)
+all=(base)
+for dir in images/*/; do
+  name=$(basename "$dir")
+  [ "$name" != base ] && [ -f "$dir/Dockerfile" ] && [ -f "$dir/pyproject.toml" ] || continue
+  all+=("$name")
+  TAG[$name]=data-collection-$name:latest
+  PKG[$name]=$(sed -n 's/^name = "\(.*\)"$/\1/p' "$dir/pyproject.toml" | head -1)
+  DOCKERFILE[$name]=${dir%/}/Dockerfile
+  [ "$name" = crawler ] && all+=(crawler-browser)
+done
+
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(base testing crawler crawler-browser api database)
+[ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 
 base_os=$(bash scripts/base_image.sh)
 build_root=.cache/build
 mkdir -p "$build_root"
-
-# image name -> (tag, workspace package, dockerfile)
-declare -A TAG=(
-  [base]=data-collection-base:latest
-  [testing]=data-collection-testing:latest
-  [crawler]=data-collection-crawler:latest
-  [crawler-browser]=data-collection-crawler:browser
-  [api]=data-collection-api:latest
-  [database]=data-collection-database:latest
-)
-declare -A PKG=(
-  [base]=heartbeat-client [testing]=testing-task [crawler]=crawler-task
-  [crawler-browser]=crawler-task [api]=api-task [database]=database-task
-)
-declare -A DOCKERFILE=(
-  [base]=images/base/Dockerfile [testing]=images/testing/Dockerfile
-  [crawler]=images/crawler/Dockerfile [crawler-browser]=images/crawler/Dockerfile.browser
-  [api]=images/api/Dockerfile [database]=images/database/Dockerfile
-)
 
 # wheels_for PACKAGE DIR: the package, the workspace packages it uses, and its
 # third-party requirements, pinned as in uv.lock.

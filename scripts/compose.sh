@@ -12,8 +12,8 @@
 #   scripts/compose.sh test               the compose integration tests
 #   scripts/compose.sh dc ARGS...         docker-compose with this stack's files and env
 #
-# Environment: COMPOSE_ENV_FILE (default .env), TASK_IMAGES (default "crawler api
-# database": the task images the exec-host loads), UV (path of uv).
+# Environment: COMPOSE_ENV_FILE (default .env), TASK_IMAGES (default: every task image
+# under images/ but base and testing: the task images the exec-host loads), UV (path of uv).
 # --online skips the third-party wheels: the images then pip-install the same pinned
 # versions from the package index (for machines whose containers reach PyPI).
 set -euo pipefail
@@ -23,7 +23,15 @@ cd "$(dirname "$0")/.."
 export UV_SYSTEM_CERTS=1
 UV=${UV:-$(command -v uv || echo "$HOME/.local/bin/uv")}
 ENV_FILE=${COMPOSE_ENV_FILE:-.env}
-TASK_IMAGES=${TASK_IMAGES:-crawler api database}
+default_task_images() {
+  local dir name
+  for dir in images/*/; do
+    name=$(basename "$dir")
+    case $name in base|testing) continue ;; esac
+    [ -f "$dir/Dockerfile" ] && printf '%s ' "$name"
+  done
+}
+TASK_IMAGES=${TASK_IMAGES:-$(default_task_images)}
 
 clog() { printf '[compose] %s\n' "$*" >&2; }
 
