@@ -53,6 +53,7 @@ import time
 from pathlib import Path
 
 import httpx
+from heartbeat_contract import PROTOCOL_VERSION, states
 from heartbeat_contract import http as paths
 from redis.asyncio import Redis
 
@@ -164,13 +165,13 @@ request = function()
   counter = counter + 1
   local e = executions[(counter % #executions) + 1]
   local body = '{"execution_id":"' .. e[1] .. '","container_name":"task-' .. e[1]
-    .. '","status":"running","progress":{"stage":"fetching","pages_done":'
+    .. '","status":"STATUS","progress":{"stage":"fetching","pages_done":'
     .. counter .. ',"items":' .. (counter * 7) .. '},"timestamp":1700000000,'
-    .. '"protocol_version":1}'
+    .. '"protocol_version":VERSION}'
   return wrk.format("POST", nil, {["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. e[2]}, body)
 end
-"""
+""".replace("STATUS", states.RUNNING).replace("VERSION", str(PROTOCOL_VERSION))
     )
     return script
 
