@@ -34,11 +34,15 @@ VENV_BIN = ROOT / ".venv" / "bin"
 API_PORT = int(os.environ.get("HEARTBEAT_API_PORT", "8000"))
 AIRFLOW_PORT = int(os.environ.get("AIRFLOW_PORT", "8080"))
 SITE_PORT = int(os.environ.get("SAMPLE_SITE_PORT", "8088"))
-REDIS_DB = 2
+# The stack's own Redis, persistent (AOF, fsync on every write), so a Redis restart
+# mid-run loses no execution: the heartbeat API and the trigger reconnect to it.
+REDIS_PORT = int(os.environ.get("STACK_REDIS_PORT", "6390"))
+REDIS_DB = 0
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 SSH_PORT = int(os.environ.get("SSH_PORT", "2222"))
 
 COMPONENTS = (
+    "redis",
     "heartbeat-api",
     "sample-site",
     "airflow-api-server",
@@ -46,6 +50,8 @@ COMPONENTS = (
     "airflow-dag-processor",
     "airflow-triggerer",
 )
+# Started only when asked for by name (the high-availability tests' second triggerer).
+EXTRA_COMPONENTS = ("airflow-triggerer-2",)
 
 
 def log(msg: str) -> None:
@@ -84,7 +90,7 @@ def stack_env() -> dict[str, str]:
         {
             "HEARTBEAT_SECRET": s["heartbeat_secret"],
             "HEARTBEAT_ADMIN_TOKEN": s["heartbeat_admin_token"],
-            "HEARTBEAT_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            "HEARTBEAT_REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}",
             "AIRFLOW_HOME": str(AIRFLOW_HOME),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             # The end-to-end tests' and the benchmarks' DAGs are bundles of their own,
@@ -125,7 +131,12 @@ def stack_env() -> dict[str, str]:
 def commands() -> dict[str, list[str]]:
     py = str(VENV_BIN / "python")
     airflow = str(VENV_BIN / "airflow")
+    redis_dir = STATE / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
     return {
+        "redis": ["redis-server", "--bind", "127.0.0.1", "--port", str(REDIS_PORT),
+                  "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "always",
+                  "--save", "", "--maxmemory", "512mb", "--maxmemory-policy", "noeviction"],
         "heartbeat-api": [py, "-m", "heartbeat_api", "--host", "0.0.0.0", "--port", str(API_PORT)],
         "sample-site": [py, str(ROOT / "scripts" / "sample_site.py"), "serve", "--port",
                         str(SITE_PORT)],
@@ -133,6 +144,7 @@ def commands() -> dict[str, list[str]]:
         "airflow-scheduler": [airflow, "scheduler"],
         "airflow-dag-processor": [airflow, "dag-processor"],
         "airflow-triggerer": [airflow, "triggerer"],
+        "airflow-triggerer-2": [airflow, "triggerer", "--skip-serve-logs"],
     }
 
 
@@ -157,6 +169,17 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def redis_ok() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 def wait_until(what: str, check: object, limit: float, name: str) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -169,6 +192,7 @@ def wait_until(what: str, check: object, limit: float, name: str) -> None:
 
 
 HEALTH = {
+    "redis": lambda: redis_ok(),
     "heartbeat-api": lambda: http_ok(f"http://127.0.0.1:{API_PORT}/healthz"),
     "sample-site": lambda: http_ok(f"http://127.0.0.1:{SITE_PORT}/robots.txt"),
     "airflow-api-server": lambda: http_ok(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health"),
@@ -264,7 +288,7 @@ def connections() -> dict[str, dict[str, object]]:
         "heartbeat_redis": {
             "conn_type": "redis",
             "host": "127.0.0.1",
-            "port": 6379,
+            "port": REDIS_PORT,
             "extra": {"db": REDIS_DB},
         },
         # The API DAG's token for the sample shop API.
@@ -315,9 +339,10 @@ def start(names: list[str]) -> None:
 
 def status() -> None:
     s = load_secrets()
-    for name in COMPONENTS:
+    for name in COMPONENTS + EXTRA_COMPONENTS:
         pid = pid_of(name)
-        print(f"{name:22} {'pid ' + str(pid) if pid else 'down'}")
+        if pid or name in COMPONENTS:
+            print(f"{name:22} {'pid ' + str(pid) if pid else 'down'}")
     password = admin_password()
     print(f"{'Airflow UI':22} http://127.0.0.1:{AIRFLOW_PORT}  (admin / {password or '?'})")
     print(f"{'heartbeat API':22} http://127.0.0.1:{API_PORT}/docs  "
@@ -337,10 +362,12 @@ def admin_password() -> str | None:
 def main(argv: list[str]) -> None:
     if not argv:
         sys.exit(__doc__)
-    action, names = argv[0], argv[1:] or list(COMPONENTS)
-    unknown = [n for n in names if n not in COMPONENTS]
+    known = COMPONENTS + EXTRA_COMPONENTS
+    action = argv[0]
+    names = argv[1:] or list(known if action == "stop" else COMPONENTS)
+    unknown = [n for n in names if n not in known]
     if unknown:
-        sys.exit(f"unknown component(s) {unknown}; known: {', '.join(COMPONENTS)}")
+        sys.exit(f"unknown component(s) {unknown}; known: {', '.join(known)}")
     if action == "start":
         start(names)
     elif action == "stop":

@@ -46,6 +46,12 @@ class HeartbeatApi:
         body: dict[str, Any] = response.json()
         return body
 
+    def cancel(self, execution_id: str) -> dict[str, Any]:
+        response = self.client.post(http.path(http.EXECUTION_CANCEL, execution_id))
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
     def history(self, execution_id: str) -> dict[str, Any]:
         response = self.client.get(http.path(http.HEARTBEAT_HISTORY, execution_id))
         response.raise_for_status()

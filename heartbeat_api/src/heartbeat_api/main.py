@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -86,12 +88,28 @@ def _lifespan(settings: Settings, location: str, freeze_gc: bool) -> Lifespan:
             gc.collect()
             gc.freeze()
         logger.info("started", extra={"event": "started", "redis": location})
+        sweeper = asyncio.ensure_future(_sweep(app.state.store, settings.sweep_interval))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await redis.aclose()
 
     return lifespan
+
+
+async def _sweep(store: ExecutionStore, interval: float) -> None:
+    """Declare lost, every ``interval`` seconds, the executions that never started."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            for execution in await store.expire_unstarted():
+                logger.info("never started", extra={
+                    "event": "never_started", "execution_id": execution.execution_id})
+        except (RedisError, OSError) as exc:  # Redis down: the next sweep tries again
+            logger.warning("sweep failed: %s", exc)
 
 
 def _add_error_handlers(app: FastAPI, location: str) -> None:

@@ -105,6 +105,8 @@ class RegistrationIn(BaseModel):
     container_name: ContainerName | None = None
     host: Label | None = None
     task_type: Label | None = None
+    # Seconds after which an execution with no heartbeat yet is declared lost.
+    start_timeout: Annotated[float, Field(gt=0, le=7 * 24 * 3600)] | None = None
 
 
 class RegistrationOut(BaseModel):
@@ -138,6 +140,7 @@ class ExecutionOut(BaseModel):
     run_id: str | None
     exit_code: int | None
     cancel_requested: bool
+    cancel_requested_at: float | None = None
     transitions: list[TransitionOut]
 
     @classmethod

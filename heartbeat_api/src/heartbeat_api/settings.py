@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     retention_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     stream_maxlen: int = Field(default=1000, ge=10)
+    # Seconds between sweeps declaring lost the executions that never started.
+    sweep_interval: float = Field(default=15.0, gt=0, le=3600)
     global_stream_maxlen: int = Field(default=100_000, ge=100)
     # Seconds to wait for Redis before answering 503.
     redis_connect_timeout: float = Field(default=1.0, gt=0)

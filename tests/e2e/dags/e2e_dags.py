@@ -4,10 +4,15 @@ whose incremental state no scheduled run touches while a test counts records."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import signal
+from datetime import datetime, timedelta
+from typing import Any
 
+from airflow.sdk import DAG, Param
 from heartbeat_operator.dag_factory import collection_dag
-from heartbeat_operator.settings import ContainerSettings
+from heartbeat_operator.operators import HeartbeatDockerOperator
+from heartbeat_operator.settings import ContainerSettings, Timeouts
 
 CONFIG = {
     "task_name": "e2e",
@@ -69,3 +74,41 @@ e2e_api_incremental = collection_dag(
     heartbeat_interval=1.0,
     container=ContainerSettings(env_from_connections={"SHOP_API_TOKEN": "shop_api"}),
 )
+
+# The fault matrix: a retry that may reattach, a watch that gives up after 5 s of an
+# unreachable Redis, and a retry delay long enough for an outage to end first.
+e2e_reattach = collection_dag(
+    "e2e_reattach",
+    default_config=CONFIG,
+    schedule=None,
+    description="End-to-end tests: a retry reattaches to the earlier try's container.",
+    tags=["tests"],
+    retries=1,
+    retry_delay=30.0,
+    heartbeat_interval=1.0,
+    timeouts=Timeouts(retry_budget=5.0),
+)
+
+
+class CrashAfterLaunch(HeartbeatDockerOperator):
+    """Stands in for a worker that dies right after the launch: on the first try the
+    task's process kills itself between starting the container and deferring."""
+
+    def _defer(self, attempt: Any, ti: Any, incremental: bool) -> None:
+        if ti.try_number == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        super()._defer(attempt, ti, incremental)
+
+
+with DAG(
+    dag_id="e2e_worker_crash",
+    description="End-to-end tests: the worker dies after the launch; the retry reattaches.",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["data-collection", "tests"],
+    render_template_as_native_obj=True,
+    params={"config": Param(CONFIG, type="object")},
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=1)},
+):
+    CrashAfterLaunch(task_id="collect", config="{{ params.config }}", heartbeat_interval=1.0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from heartbeat_contract import states
 from heartbeat_operator._docker_api import ContainerState
@@ -14,6 +17,7 @@ from heartbeat_operator._watch import (
     Missing,
     Observation,
     Recover,
+    StopContainer,
     Wait,
     decide,
     lost_message,
@@ -31,10 +35,18 @@ OOM = ContainerState(exists=True, running=False, status="exited", exit_code=137,
 GONE = ContainerState(exists=False)
 
 
+class Seen(Observation):
+    """An Observation that `| {"cancel": at, "stopping": bool}` extends."""
+
+    def __or__(self, more: dict[str, Any]) -> Observation:
+        return replace(self, cancel_requested_at=more.get("cancel"),
+                       stopping=more.get("stopping", False))
+
+
 def seen(*, now: float, status: str | None = states.RUNNING, beat: float | None = None,
-         created: float = T0, container: ContainerState | None = None) -> Observation:
-    return Observation(now=now, status=status, created_at=created, last_heartbeat_at=beat,
-                       container=container)
+         created: float = T0, container: ContainerState | None = None) -> Seen:
+    return Seen(now=now, status=status, created_at=created, last_heartbeat_at=beat,
+                container=container)
 
 
 def test_an_execution_missing_in_redis_cannot_be_watched() -> None:
@@ -72,15 +84,54 @@ def test_a_stopped_container_is_recovered_or_lost_with_its_exit_code() -> None:
     action = decide(seen(now=T0 + 31, beat=T0, container=EXITED), LIMITS, "task-x")
     assert isinstance(action, Recover)
     assert action.exit_code == 137
-    assert action.message == ("lost: no heartbeat for 31s and container task-x is exited "
-                              "(exit code 137)")
+    assert action.status == states.LOST
+    assert action.message == ("lost: container task-x is exited (exit code 137) without "
+                              "reporting its outcome (last heartbeat 31s ago)")
+
+
+def test_a_container_docker_saw_stop_ends_the_watch_at_once() -> None:
+    """Regression: a killed container was noticed only when the heartbeat timeout ran
+    out (32 s after `docker kill`); Docker's word now ends the watch straight away."""
+    action = decide(seen(now=T0 + 2, beat=T0 + 1, container=EXITED), LIMITS, "task-x")
+    assert isinstance(action, Recover) and action.exit_code == 137
+    started = decide(seen(now=T0 + 1, status=states.PENDING, container=EXITED), LIMITS)
+    assert isinstance(started, Recover)
+    assert "no heartbeat in the 1s since registration" in started.message
+
+
+def test_a_final_state_wins_over_a_stopped_container() -> None:
+    assert decide(seen(now=T0 + 2, status=states.COMPLETED, container=EXITED),
+                  LIMITS) == Finish(states.COMPLETED)
 
 
 def test_the_lost_message_says_oom_and_missing_containers() -> None:
-    assert "OOM killed" in lost_message("task-x", OOM, 40)
+    assert "(exit code 137, OOM killed)" in lost_message("task-x", OOM, 40)
     assert "container task-x does not exist" in lost_message("task-x", GONE, 40)
     assert decide(seen(now=T0 + 40, beat=T0, container=GONE), LIMITS) == Recover(
         lost_message("the container", GONE, 40), None)
+    errored = ContainerState(exists=True, status="exited", exit_code=1, error="oci error")
+    assert lost_message("task-x", errored, 1).endswith(
+        "(exit code 1): oci error without reporting its outcome (last heartbeat 1s ago)")
+
+
+def test_a_cancel_request_gets_its_grace_then_docker_stop() -> None:
+    limits = Limits(cancel_grace=10, log_interval=5)
+    asked = T0 + 100
+    early = decide(seen(now=asked + 8, beat=asked + 7) | {"cancel": asked}, limits)
+    assert isinstance(early, Wait) and early.seconds == pytest.approx(2)
+    late = decide(seen(now=asked + 10, beat=asked + 9) | {"cancel": asked}, limits, "task-x")
+    assert isinstance(late, StopContainer) and "task-x" in late.message
+    sent = decide(seen(now=asked + 15, beat=asked + 9) | {"cancel": asked, "stopping": True},
+                  limits)
+    assert isinstance(sent, Wait)
+
+
+def test_a_container_stopped_after_a_cancel_request_is_cancelled_not_lost() -> None:
+    action = decide(seen(now=T0 + 20, beat=T0 + 19, container=EXITED) | {"cancel": T0 + 5},
+                    LIMITS, "task-x")
+    assert isinstance(action, Recover)
+    assert action.status == states.CANCELLED
+    assert action.message == "cancelled: task-x stopped after a cancel request (exit code 137)"
 
 
 def test_a_running_but_silent_container_is_tolerated_then_given_up() -> None:

@@ -34,6 +34,7 @@ async def register_execution(
         container_name=registration.container_name,
         host=registration.host,
         task_type=registration.task_type,
+        start_timeout=registration.start_timeout,
     )
     return RegistrationOut(
         execution_id=execution_id,

@@ -5,7 +5,8 @@ Keys (all optional):
   fail_at                          raise at this step (the SDK reports the failure)
   fail_on_tries ([])               raise at the first step on these Airflow tries
   hang_at                          stop heartbeats at this step and sleep forever
-  ignore_sigterm (false)           keep running through SIGTERM
+  ignore_sigterm (false)           keep running through SIGTERM and cancel requests
+  allocate_mb (0)                  allocate and touch this much more memory each step
   completion ("api")               "api": report through the SDK; "file": only write
                                    the completion file and exit; "none": exit silently
   exit_code (0)                    the process exit code at the end
@@ -29,7 +30,10 @@ def run(client: HeartbeatClient, spec: dict[str, Any]) -> dict[str, Any]:
     step_seconds = float(spec.get("step_seconds", 0.5))
     done = 0
     result: dict[str, Any] = {"steps_done": 0, "steps_total": steps, **spec.get("result", {})}
+    hoard: list[bytearray] = []
     for step in range(1, steps + 1):
+        if spec.get("allocate_mb"):  # touched, so it counts against a memory limit
+            hoard.append(bytearray(b"x" * (int(spec["allocate_mb"]) * 1024 * 1024)))
         if client.should_stop() and not spec.get("ignore_sigterm"):
             break
         try_number = int(os.environ.get(environment.TASK_TRY_NUMBER, "1"))

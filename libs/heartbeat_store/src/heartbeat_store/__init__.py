@@ -7,6 +7,8 @@ Keys (``prefix`` defaults to ``hb``), owned by :mod:`heartbeat_store._keys`:
 - ``{prefix}:exec:{id}:events``       stream, the capped heartbeat log of one execution
 - ``{prefix}:events``                 stream, every event of every execution (capped)
 - ``{prefix}:executions``             sorted set, execution id scored by last update time
+- ``{prefix}:start_deadlines``        sorted set, a pending execution scored by when its
+  first heartbeat is due (registered with a start timeout)
 
 Each state change is one Lua script, so it is atomic: a heartbeat racing a completion
 never overwrites a final state, and a rejected write changes nothing. The heartbeat

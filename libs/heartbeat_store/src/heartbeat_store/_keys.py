@@ -26,12 +26,19 @@ class Keys:
     def index(self) -> str:
         return f"{self.prefix}:executions"
 
+    @property
+    def start_deadlines(self) -> str:
+        """Sorted set: a pending execution's id scored by when its first heartbeat is due."""
+        return f"{self.prefix}:start_deadlines"
+
     def for_scripts(self, execution_id: str) -> list[str]:
-        """KEYS of every Lua script: hash, transitions, stream, global stream, index."""
+        """KEYS of every Lua script: hash, transitions, stream, global stream, index,
+        start deadlines."""
         return [
             self.execution(execution_id),
             self.transitions(execution_id),
             self.events(execution_id),
             self.all_events,
             self.index,
+            self.start_deadlines,
         ]

@@ -30,7 +30,7 @@ def _constants() -> str:
     return "\n".join(lines) + "\n"
 
 
-# KEYS: 1 hash, 2 transitions, 3 stream, 4 global stream, 5 index.
+# KEYS: 1 hash, 2 transitions, 3 stream, 4 global stream, 5 index, 6 start deadlines.
 # ARGV: 1 execution id, 2 active TTL, 3 final TTL, 4 stream cap, 5 global cap, 6.. per script.
 LUA_PRELUDE = _constants() + """
 local function now()
@@ -57,6 +57,7 @@ local function transition(from, to, at, reason, err, exit_code)
   if exit_code ~= '' then ev[#ev + 1] = F_EXIT_CODE; ev[#ev + 1] = exit_code end
   add_event(ev)
   redis.call('ZADD', KEYS[5], at, ARGV[1])
+  if to ~= PENDING then redis.call('ZREM', KEYS[6], ARGV[1]) end
 end
 local function snapshot()
   return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}
@@ -64,7 +65,7 @@ end
 """
 
 # ARGV 6 dag_id, 7 task_id, 8 run_id, 9 container_name, 10 host, 11 task_type,
-# 12 drop index entries older than.
+# 12 drop index entries older than, 13 seconds to the first heartbeat or ''.
 REGISTER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 redis.call('DEL', KEYS[2], KEYS[3])
@@ -78,6 +79,7 @@ redis.call('HSET', KEYS[1], unpack(fields))
 transition('', PENDING, at, 'registered', '', '')
 set_ttl(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[12])
+if ARGV[13] ~= '' then redis.call('ZADD', KEYS[6], tonumber(at) + tonumber(ARGV[13]), ARGV[1]) end
 return {'ok', snapshot()}
 """
 
@@ -156,11 +158,17 @@ if FINAL[st] then return {'final', st} end
 local changed = ''
 if fields[2] ~= '1' then
   local at = now()
-  redis.call('HSET', KEYS[1], 'cancel_requested', '1')
+  redis.call('HSET', KEYS[1], 'cancel_requested', '1', 'cancel_requested_at', at)
   add_event({F_TYPE, EV_CANCEL, F_EXECUTION_ID, ARGV[1], F_AT, at, F_STATUS, st,
              F_REASON, 'cancel requested'})
   redis.call('ZADD', KEYS[5], at, ARGV[1])
   changed = '1'
 end
 return {'ok', snapshot(), changed}
+"""
+
+# Executions whose first heartbeat is overdue, oldest deadline first (at most ARGV[1]).
+OVERDUE = """
+local t = redis.call('TIME')
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', t[1], 'LIMIT', 0, tonumber(ARGV[1]))
 """

@@ -22,7 +22,15 @@ from redis.exceptions import RedisError
 
 from heartbeat_store._batch import ScriptBatcher
 from heartbeat_store._keys import Keys
-from heartbeat_store._lua import CANCEL, COMPLETE, FINALIZE, HEARTBEAT, LUA_PRELUDE, REGISTER
+from heartbeat_store._lua import (
+    CANCEL,
+    COMPLETE,
+    FINALIZE,
+    HEARTBEAT,
+    LUA_PRELUDE,
+    OVERDUE,
+    REGISTER,
+)
 from heartbeat_store.errors import ExecutionExists, FinalStateConflict, UnknownExecution
 from heartbeat_store.records import (
     Event,
@@ -64,6 +72,7 @@ class ExecutionStore:
         self._complete = redis.register_script(LUA_PRELUDE + COMPLETE)
         self._finalize = redis.register_script(LUA_PRELUDE + FINALIZE)
         self._cancel = redis.register_script(LUA_PRELUDE + CANCEL)
+        self._overdue = redis.register_script(OVERDUE)
 
     def _keys(self, execution_id: str) -> list[str]:
         return self._names.for_scripts(execution_id)
@@ -88,8 +97,12 @@ class ExecutionStore:
         container_name: str | None = None,
         host: str | None = None,
         task_type: str | None = None,
+        start_timeout: float | None = None,
     ) -> Execution:
-        """Creates the execution in state ``pending``; ExecutionExists if the id is taken."""
+        """Creates the execution in state ``pending``; ExecutionExists if the id is taken.
+
+        With ``start_timeout``, an execution that has sent no heartbeat that many seconds
+        after registration is overdue (:meth:`expire_unstarted` declares it lost)."""
         time_reply = await self._redis.time()
         prune_before = int(time_reply[0]) - 2 * self._retention
         reply = await self._register(
@@ -103,6 +116,7 @@ class ExecutionStore:
                 host or "",
                 task_type or "",
                 prune_before,
+                "" if start_timeout is None else f"{float(start_timeout):.3f}",
             ),
         )
         if text(reply[0]) == "exists":
@@ -230,6 +244,28 @@ class ExecutionStore:
                 },
             )
         return execution
+
+    async def expire_unstarted(self, limit: int = 100) -> list[Execution]:
+        """Declares ``lost`` every execution still pending past its start deadline (a
+        launch that died between registering and starting its container); the ones
+        changed."""
+        overdue: Any = await self._overdue(keys=[self._names.start_deadlines], args=[limit])
+        changed = []
+        for raw in overdue:
+            execution_id = text(raw)
+            try:
+                execution, did = await self.finalize(
+                    execution_id, states.LOST, reason="never started",
+                    error_message="lost: registered, but no heartbeat came within its "
+                                  "start timeout (the launch did not start the container)")
+            except UnknownExecution:
+                await self._redis.zrem(self._names.start_deadlines, execution_id)
+                continue
+            if not did:  # already final; a stale deadline entry
+                await self._redis.zrem(self._names.start_deadlines, execution_id)
+            else:
+                changed.append(execution)
+        return changed
 
     async def get(self, execution_id: str) -> Execution | None:
         keys = self._keys(execution_id)

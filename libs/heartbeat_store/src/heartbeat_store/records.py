@@ -34,6 +34,7 @@ class Execution:
     error_message: str | None = None
     exit_code: int | None = None
     cancel_requested: bool = False
+    cancel_requested_at: float | None = None
     # Every state change: {"status": ..., "at": float, "reason": ...}, oldest first.
     transitions: list[dict[str, Any]] = field(default_factory=list)
     # Where and what runs, as registered (the execution host's name, the task type).
@@ -104,6 +105,7 @@ def execution_from_mapping(
         error_message=values.get("error_message") or None,
         exit_code=int(exit_code) if exit_code else None,
         cancel_requested=values.get("cancel_requested") == "1",
+        cancel_requested_at=_optional_float(values.get("cancel_requested_at")),
         transitions=[orjson.loads(raw) for raw in raw_transitions],
         host=values.get("host") or None,
         task_type=values.get("task_type") or None,

@@ -198,6 +198,20 @@ class AsyncDockerApi:
             error=str(state.get("Error") or ""),
         )
 
+    async def wait_exit(self, name: str, *, timeout: float) -> ContainerState | None:
+        """Block until the container is not running (at most ``timeout`` seconds), then
+        its state; None when it still runs at the timeout. The engine answers at once
+        for a container that already stopped or does not exist."""
+        try:
+            status, body = await self.request(
+                "POST", f"/containers/{quote(name)}/wait", {"condition": "not-running"},
+                timeout=timeout)
+        except TimeoutError:
+            return None
+        if status not in (200, 404):
+            raise DockerApiError(status, _error(status, body))
+        return await self.inspect(name)
+
     async def logs_tail(self, name: str, lines: int = 50) -> str:
         status, body = await self.request(
             "GET", f"/containers/{quote(name)}/logs", {"stdout": 1, "stderr": 1, "tail": lines}

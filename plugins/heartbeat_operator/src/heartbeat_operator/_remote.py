@@ -204,3 +204,20 @@ def summarize_progress(progress: dict[str, Any] | None) -> str:
             continue
         parts.append(f"{key}={value}")
     return ", ".join(parts)[:500]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What one launch needs, decided before anything remote happens."""
+
+    execution_id: str
+    name: str
+    paths: RemotePaths
+    config: Any  # the validated TaskConfig
+    payload: bytes
+    secrets: dict[str, str]
+    dag_id: str
+    task_id: str
+    run_id: str
+    try_number: int
+    map_index: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
 class HeartbeatTaskError(AirflowException):
@@ -22,8 +22,8 @@ class ContainerLost(HeartbeatTaskError):
     """No heartbeat for the timeout and the container is not running."""
 
 
-class TaskCancelled(HeartbeatTaskError):
-    """The task stopped on a cancel request or SIGTERM."""
+class TaskCancelled(HeartbeatTaskError, AirflowFailException):
+    """The task stopped on a cancel request or SIGTERM. Not retried: a cancel means stop."""
 
 
 class TriggerError(HeartbeatTaskError):

@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
-from heartbeat_operator import _remote
+from heartbeat_operator import _reattach, _remote
 from heartbeat_operator._docker_api import DockerApiError, ImageMissing
 from heartbeat_operator.exceptions import (
     ContainerLost,
@@ -58,6 +57,10 @@ class HeartbeatDockerOperator(BaseOperator):
     :param container: resources, network, secrets from connections, removal policy.
     :param timeouts: heartbeat, startup and silent-running timeouts.
     :param heartbeat_interval: seconds between the container's heartbeats.
+    :param reattach: on a retry, watch the earlier try's container when it still runs
+        and its execution is not final, instead of starting a new one (the earlier try
+        failed only because its watch could not go on: Redis or the host unreachable,
+        or the worker died). Default True.
     """
 
     template_fields: Sequence[str] = ("config",)
@@ -76,6 +79,7 @@ class HeartbeatDockerOperator(BaseOperator):
         container: ContainerSettings | None = None,
         timeouts: Timeouts | None = None,
         heartbeat_interval: float = 5.0,
+        reattach: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -89,6 +93,7 @@ class HeartbeatDockerOperator(BaseOperator):
         self.container = container or ContainerSettings()
         self.timeouts = timeouts or Timeouts()
         self.heartbeat_interval = heartbeat_interval
+        self.reattach = reattach
 
     # -- config -----------------------------------------------------------------------
     def load_config(self) -> TaskConfig:
@@ -126,13 +131,16 @@ class HeartbeatDockerOperator(BaseOperator):
     # -- launch -------------------------------------------------------------------------
     def execute(self, context: Context) -> None:
         config = self.load_config()
+        ti = context["ti"]
+        earlier = self._reattachable(context) if self.reattach and ti.try_number > 1 else None
+        if earlier is not None:
+            self._defer(earlier, ti, incremental_state(config) is not None)
         payload = self._with_incremental_state(config, context)
         secrets = {name: secret_from_connection(spec)
                    for name, spec in self.container.env_from_connections.items()}
-        ti = context["ti"]
         secrets[environment.TASK_TRY_NUMBER] = str(ti.try_number)
         execution_id = str(uuid.uuid4())
-        launch = _Launch(
+        launch = _remote.Launch(
             execution_id=execution_id,
             name=_remote.container_name(execution_id),
             paths=_remote.RemotePaths.for_execution(
@@ -141,17 +149,58 @@ class HeartbeatDockerOperator(BaseOperator):
             dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
             try_number=ti.try_number, map_index=getattr(ti, "map_index", -1),
         )
-        conn_id = asyncio.run(self._launch(launch, ti))
+        conn_id = asyncio.run(self._launch(launch, ti, context.get("task_state_store")))
+        attempt = _reattach.Attempt(
+            execution_id=execution_id, ssh_conn_id=conn_id, container_name=launch.name,
+            config_dir=launch.paths.config_dir, completion_file=launch.paths.completion_file,
+            try_number=ti.try_number)
+        self._defer(attempt, ti, incremental_state(config) is not None)
+
+    def _defer(self, attempt: _reattach.Attempt, ti: Any, incremental: bool) -> None:
         deadline = None
         if self.execution_timeout is not None:
             deadline = time.time() + self.execution_timeout.total_seconds()
-        self.defer(
-            trigger=self._trigger(execution_id, launch.name, launch.paths, deadline, conn_id,
-                                  incremental_state(config) is not None),
-            method_name="execute_complete",
-        )
+        follows = _reattach.retry_follows(self.reattach, ti.try_number,
+                                          int(getattr(ti, "max_tries", 0) or 0))
+        self.defer(trigger=self._trigger(attempt, deadline, incremental, follows),
+                   method_name="execute_complete")
 
-    async def _launch(self, launch: _Launch, ti: Any) -> str:
+    def _reattachable(self, context: Context) -> _reattach.Attempt | None:
+        """The earlier try's execution, when this try should watch it (see _reattach)."""
+        state_store = context.get("task_state_store")
+        raw = state_store.get(_reattach.STATE_KEY) if state_store is not None else None
+        if raw is None:
+            return None
+        try:
+            attempt = _reattach.Attempt.from_json(raw)
+        except ValueError as exc:
+            self.log.warning("Not reattaching: %s", exc)
+            return None
+        verdict = asyncio.run(self._judge(attempt))
+        if verdict.reattach:
+            self.log.info("Reattaching: %s; watching it instead of starting a new container",
+                          verdict.reason)
+            return attempt
+        self.log.info("Starting over: %s", verdict.reason)
+        return None
+
+    async def _judge(self, attempt: _reattach.Attempt) -> _reattach.Verdict:
+        client = aioredis.from_url(redis_url(self.redis_conn_id), socket_connect_timeout=5)
+        try:
+            execution = await ExecutionStore(client).get(attempt.execution_id)
+        finally:
+            await client.aclose()
+        container = None
+        if execution is not None and not execution.is_final:
+            async with ExecutionHost(attempt.ssh_conn_id, self.docker) as host:
+                container = await host.docker().inspect(attempt.container_name)
+        verdict = _reattach.verdict(attempt, execution.status if execution else None, container)
+        if verdict.end_as is not None:
+            await self._finalize(attempt.execution_id, verdict.end_as,
+                                 f"{verdict.end_as}: {verdict.reason}")
+        return verdict
+
+    async def _launch(self, launch: _remote.Launch, ti: Any, state_store: Any = None) -> str:
         """Register, upload and start, over one SSH connection; the chosen host's conn id."""
         api = HeartbeatApiClient(self.heartbeat_api_conn_id)
         # With one execution host, connecting and registering run side by side.
@@ -187,6 +236,14 @@ class HeartbeatDockerOperator(BaseOperator):
                 await asyncio.gather(*(self._stop_earlier_tries(each, launch)
                                        for each in placement.all_hosts().values()))
             placement.close_others()
+            if state_store is not None:
+                # Before the start: a worker that dies from here on leaves its container
+                # for the next try to find.
+                state_store.set(_reattach.STATE_KEY, _reattach.Attempt(
+                    execution_id=launch.execution_id, ssh_conn_id=conn_id,
+                    container_name=launch.name, config_dir=launch.paths.config_dir,
+                    completion_file=launch.paths.completion_file,
+                    try_number=launch.try_number).to_json())
             await self._start(host, launch, api.container_url, token, conn_id)
         except BaseException as exc:
             await self._abandon(host, launch, exc)
@@ -195,7 +252,7 @@ class HeartbeatDockerOperator(BaseOperator):
             placement.close()
         return conn_id
 
-    async def _start(self, host: ExecutionHost, launch: _Launch, api_url: str, token: str,
+    async def _start(self, host: ExecutionHost, launch: _remote.Launch, api_url: str, token: str,
                      conn_id: str) -> None:
         """Upload the config and start the container on the chosen host."""
         uid, gid = await host.upload_config(launch.paths, launch.payload)
@@ -218,26 +275,30 @@ class HeartbeatDockerOperator(BaseOperator):
         self.log.info("Started %s from %s on %s", launch.name, launch.config.docker_image,
                       host.host)
 
-    async def _register(self, api: HeartbeatApiClient, launch: _Launch, conn_id: str) -> str:
+    async def _register(self, api: HeartbeatApiClient, launch: _remote.Launch, conn_id: str) -> str:
         return await api.register(
             execution_id=launch.execution_id, dag_id=launch.dag_id, task_id=launch.task_id,
             run_id=launch.run_id, container_name=launch.name, host=conn_id,
-            task_type=launch.config.task_type)
+            task_type=launch.config.task_type,
+            # Nothing heard by then: the launch died before the start (or the container
+            # is stuck before its first heartbeat); the API declares it lost.
+            start_timeout=self.timeouts.startup + self.timeouts.silent_running)
 
-    def _trigger(self, execution_id: str, name: str, paths: _remote.RemotePaths,
-                 deadline: float | None, ssh_conn_id: str, incremental: bool) -> Any:
+    def _trigger(self, attempt: _reattach.Attempt, deadline: float | None,
+                 incremental: bool, retry_follows: bool) -> Any:
         from heartbeat_operator.triggers import HeartbeatTrigger
 
         return HeartbeatTrigger(
-            execution_id=execution_id, container_name=name, redis_conn_id=self.redis_conn_id,
-            ssh_conn_id=ssh_conn_id, docker_endpoint=self.docker.as_dict(),
-            completion_file=paths.completion_file,
+            execution_id=attempt.execution_id, container_name=attempt.container_name,
+            redis_conn_id=self.redis_conn_id, ssh_conn_id=attempt.ssh_conn_id,
+            docker_endpoint=self.docker.as_dict(), completion_file=attempt.completion_file,
             heartbeat_timeout=self.timeouts.heartbeat, startup_timeout=self.timeouts.startup,
             silent_running_timeout=self.timeouts.silent_running, deadline=deadline,
             stop_grace_seconds=self.container.stop_grace_seconds,
-            config_dir=paths.config_dir, remove_policy=self.container.remove,
+            retry_budget=self.timeouts.retry_budget, config_dir=attempt.config_dir,
+            remove_policy=self.container.remove,
             # Incremental state is kept by execute_complete, so such tasks resume.
-            finish_on_success=not incremental,
+            finish_on_success=not incremental, retry_follows=retry_follows,
         )
 
     async def _run_container(self, host: ExecutionHost, image: str, name: str,
@@ -260,7 +321,7 @@ class HeartbeatDockerOperator(BaseOperator):
             container_id = await docker.create(name, spec)
         await docker.start(container_id)
 
-    async def _stop_earlier_tries(self, host: ExecutionHost, launch: _Launch) -> None:
+    async def _stop_earlier_tries(self, host: ExecutionHost, launch: _remote.Launch) -> None:
         docker = host.docker()
         found = await docker.containers(_remote.task_instance_filter(
             dag_id=launch.dag_id, task_id=launch.task_id, run_id=launch.run_id,
@@ -272,7 +333,7 @@ class HeartbeatDockerOperator(BaseOperator):
                 await docker.stop(old["Id"], self.container.stop_grace_seconds)
             await docker.remove(old["Id"])
 
-    async def _abandon(self, host: ExecutionHost, launch: _Launch,
+    async def _abandon(self, host: ExecutionHost, launch: _remote.Launch,
                        exc: BaseException) -> None:
         """Launch failed: leave no config or container behind and record why."""
         self.log.error("Launch of %s failed: %s", launch.execution_id, _describe(exc))
@@ -320,23 +381,6 @@ class HeartbeatDockerOperator(BaseOperator):
         message = event.get("error_message") or status
         raise error(f"execution {execution_id} {status}: {message}",
                     execution_id=execution_id, exit_code=event.get("exit_code"))
-
-
-@dataclass(frozen=True)
-class _Launch:
-    """What one launch needs, decided before anything remote happens."""
-
-    execution_id: str
-    name: str
-    paths: _remote.RemotePaths
-    config: TaskConfig
-    payload: bytes
-    secrets: dict[str, str]
-    dag_id: str
-    task_id: str
-    run_id: str
-    try_number: int
-    map_index: int
 
 
 def _describe(exc: BaseException) -> str:

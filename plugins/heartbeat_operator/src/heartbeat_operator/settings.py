@@ -46,11 +46,14 @@ class ContainerSettings:
 @dataclass(frozen=True)
 class Timeouts:
     """Seconds. heartbeat: silence before Docker is asked; startup: wait for the first
-    heartbeat; silent_running: how long a running but silent container is tolerated."""
+    heartbeat; silent_running: how long a running but silent container is tolerated;
+    retry_budget: how long the watch retries an unreachable Redis or execution host
+    before it gives up (the next try then reattaches, see ``reattach``)."""
 
     heartbeat: float = 30.0
     startup: float = 120.0
     silent_running: float = 300.0
+    retry_budget: float = 300.0
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

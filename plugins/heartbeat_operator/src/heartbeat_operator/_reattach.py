@@ -1,0 +1,86 @@
+"""Reattach on retry: what a try records in Airflow's task state store, and whether the
+next try may watch that try's container instead of starting a new one.
+
+A try records its execution (id, host, container) right after registering it, before
+the container starts, so a worker that dies at any point of the launch leaves enough
+for the next try. The next try reattaches only when the execution is not final and its
+container still runs: a task that failed, was cancelled, or was marked failed or
+cleared by a user (each of which ends the execution) starts over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from heartbeat_contract import states
+
+from heartbeat_operator._docker_api import ContainerState
+from heartbeat_operator._remote import check_execution_id
+
+STATE_KEY = "heartbeat_execution"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try's execution, as kept in the task state store (JSON)."""
+
+    execution_id: str
+    ssh_conn_id: str
+    container_name: str
+    config_dir: str
+    completion_file: str
+    try_number: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, value: Any) -> Attempt:
+        """The stored value, checked: it crossed a boundary (ValueError if unusable)."""
+        if not isinstance(value, dict):
+            raise ValueError(f"stored {STATE_KEY} is not an object")
+        try:
+            attempt = cls(
+                execution_id=check_execution_id(str(value["execution_id"])),
+                ssh_conn_id=str(value["ssh_conn_id"]),
+                container_name=str(value["container_name"]),
+                config_dir=str(value["config_dir"]),
+                completion_file=str(value["completion_file"]),
+                try_number=int(value["try_number"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"stored {STATE_KEY} lacks {exc}") from None
+        if attempt.container_name != f"task-{attempt.execution_id}":
+            raise ValueError(f"stored {STATE_KEY} names another execution's container")
+        return attempt
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reattach: bool
+    reason: str
+    # Set when the earlier execution must be ended: it is not final but cannot go on.
+    end_as: str | None = None
+
+
+def verdict(attempt: Attempt, status: str | None, container: ContainerState | None) -> Verdict:
+    """Whether the next try watches ``attempt``'s container (pure; see the module)."""
+    earlier = f"execution {attempt.execution_id} of try {attempt.try_number}"
+    if status is None:
+        return Verdict(False, f"{earlier} is no longer in Redis")
+    if states.is_final(status):
+        return Verdict(False, f"{earlier} ended {status}")
+    if container is None or not container.exists:
+        return Verdict(False, f"{earlier} has no container on {attempt.ssh_conn_id}",
+                       end_as=states.LOST)
+    if not container.running:
+        return Verdict(False, f"{earlier}: container {attempt.container_name} is "
+                              f"{container.status}", end_as=states.LOST)
+    return Verdict(True, f"{earlier} is {status} and container {attempt.container_name} "
+                         f"still runs on {attempt.ssh_conn_id}")
+
+
+def retry_follows(reattach: bool, try_number: int, max_tries: int) -> bool:
+    """Whether a failure of this try is followed by a try that may reattach."""
+    return reattach and try_number <= max_tries
