@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,7 +127,17 @@ class Site:
         return [path for _, path, _ in self.log]
 
 
-def _app(site: Site) -> web.Application:
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Routes = list[tuple[str, Handler]]
+
+
+def _html(text: str) -> web.Response:
+    return web.Response(text=text, content_type="text/html", charset="utf-8")
+
+
+def _recorder(site: Site) -> Any:
+    """Middleware logging every request into the site before answering it."""
+
     async def record(request: web.Request, handler: Any) -> web.StreamResponse:
         site.log.append((time.monotonic(), request.path_qs, request.headers.get("User-Agent", "")))
         site.hits[request.path] = site.hits.get(request.path, 0) + 1
@@ -136,8 +146,11 @@ def _app(site: Site) -> web.Application:
         response: web.StreamResponse = await handler(request)
         return response
 
-    def html(text: str) -> web.Response:
-        return web.Response(text=text, content_type="text/html", charset="utf-8")
+    return web.middleware(record)
+
+
+def _shop_routes(site: Site) -> Routes:
+    """robots.txt, the home page, the listing, the product pages and their JSON."""
 
     async def robots(_: web.Request) -> web.Response:
         return web.Response(
@@ -145,10 +158,11 @@ def _app(site: Site) -> web.Application:
         )
 
     async def home(_: web.Request) -> web.Response:
-        return html(_page("Shop", '<a href="/products">products</a><a href="/categories">cats</a>'))
+        body = '<a href="/products">products</a><a href="/categories">cats</a>'
+        return _html(_page("Shop", body))
 
     async def listing(_: web.Request) -> web.Response:
-        return html(LISTING)
+        return _html(LISTING)
 
     async def detail(request: web.Request) -> web.Response:
         number = int(request.match_info["id"])
@@ -156,77 +170,99 @@ def _app(site: Site) -> web.Application:
             raise web.HTTPNotFound()
         product = PRODUCTS[number - 1]
         render = (_jsonld_detail, _microdata_detail, _plain_detail)[(number - 1) % 3]
-        return html(render(product))
+        return _html(render(product))
 
     async def categories(_: web.Request) -> web.Response:
         body = '<a href="/products">all</a><a href="/flaky">flaky</a><a href="/busy">busy</a>'
-        return html(_page("Categories", body))
+        return _html(_page("Categories", body))
 
     async def products_json(_: web.Request) -> web.Response:
         return web.json_response({"products": PRODUCTS, "total": len(PRODUCTS)})
 
+    return [
+        ("/robots.txt", robots),
+        ("/", home),
+        ("/products", listing),
+        ("/products/{id}", detail),
+        ("/categories", categories),
+        ("/api/products.json", products_json),
+    ]
+
+
+def _trouble_routes(site: Site) -> Routes:
+    """Pages that fail once, ask to wait, redirect in a chain or answer slowly."""
+
     async def flaky(request: web.Request) -> web.Response:
         if site.hits[request.path] == 1:
             raise web.HTTPInternalServerError()
-        return html(_page("Flaky", '<h1 class="title">Recovered</h1>'))
+        return _html(_page("Flaky", '<h1 class="title">Recovered</h1>'))
 
     async def busy(request: web.Request) -> web.Response:
         if site.hits[request.path] == 1:
             raise web.HTTPTooManyRequests(headers={"Retry-After": "1"})
-        return html(_page("Busy", '<h1 class="title">Served after waiting</h1>'))
+        return _html(_page("Busy", '<h1 class="title">Served after waiting</h1>'))
 
     async def redirect(request: web.Request) -> web.Response:
         left = int(request.match_info["n"])
         raise web.HTTPFound(f"/redirect/{left - 1}" if left > 1 else "/landing")
 
     async def landing(_: web.Request) -> web.Response:
-        return html(_page("Landing", '<h1 class="title">Landed</h1>'))
+        return _html(_page("Landing", '<h1 class="title">Landed</h1>'))
 
     async def slow(_: web.Request) -> web.Response:
         deadline = time.monotonic() + site.slow_seconds
         while time.monotonic() < deadline and not site.closing:  # ends early at teardown
             await asyncio.sleep(0.02)
-        return html(_page("Slow", '<h1 class="title">Slow</h1>'))
+        return _html(_page("Slow", '<h1 class="title">Slow</h1>'))
+
+    return [
+        ("/flaky", flaky),
+        ("/busy", busy),
+        ("/redirect/{n}", redirect),
+        ("/landing", landing),
+        ("/slow", slow),
+    ]
+
+
+def _edge_routes() -> Routes:
+    """A PDF, a huge page, link loops and an endless tree, a disallowed page, a JS page."""
 
     async def pdf(_: web.Request) -> web.Response:
         return web.Response(body=b"%PDF-1.4 fake", content_type="application/pdf")
 
     async def big(_: web.Request) -> web.Response:
-        return html(_page("Big", "<p>" + "x" * 200_000 + "</p>"))
+        return _html(_page("Big", "<p>" + "x" * 200_000 + "</p>"))
 
     async def loop(request: web.Request) -> web.Response:
         other = "b" if request.match_info["name"] == "a" else "a"
-        return html(_page("Loop", f'<a href="/loop/{other}">next</a><a href="./{other}?">same</a>'))
+        body = f'<a href="/loop/{other}">next</a><a href="./{other}?">same</a>'
+        return _html(_page("Loop", body))
 
     async def endless(request: web.Request) -> web.Response:
         number = int(request.match_info["n"])
         links = "".join(f'<a href="/endless/{number * 3 + k}">n</a>' for k in range(1, 4))
-        return html(_page("Endless", f'<h1 class="title">Page {number}</h1>{links}'))
+        return _html(_page("Endless", f'<h1 class="title">Page {number}</h1>{links}'))
 
     async def private(_: web.Request) -> web.Response:
-        return html(_page("Secret", '<h1 class="title">Secret</h1>'))
+        return _html(_page("Secret", '<h1 class="title">Secret</h1>'))
 
     async def rendered(_: web.Request) -> web.Response:
-        return html(RENDERED)
+        return _html(RENDERED)
 
-    app = web.Application(middlewares=[web.middleware(record)])
-    app.router.add_get("/robots.txt", robots)
-    app.router.add_get("/", home)
-    app.router.add_get("/products", listing)
-    app.router.add_get("/products/{id}", detail)
-    app.router.add_get("/categories", categories)
-    app.router.add_get("/api/products.json", products_json)
-    app.router.add_get("/flaky", flaky)
-    app.router.add_get("/busy", busy)
-    app.router.add_get("/redirect/{n}", redirect)
-    app.router.add_get("/landing", landing)
-    app.router.add_get("/slow", slow)
-    app.router.add_get("/catalog.pdf", pdf)
-    app.router.add_get("/big", big)
-    app.router.add_get("/loop/{name}", loop)
-    app.router.add_get("/endless/{n}", endless)
-    app.router.add_get("/private/{rest}", private)
-    app.router.add_get("/rendered", rendered)
+    return [
+        ("/catalog.pdf", pdf),
+        ("/big", big),
+        ("/loop/{name}", loop),
+        ("/endless/{n}", endless),
+        ("/private/{rest}", private),
+        ("/rendered", rendered),
+    ]
+
+
+def _app(site: Site) -> web.Application:
+    app = web.Application(middlewares=[_recorder(site)])
+    for path, handler in [*_shop_routes(site), *_trouble_routes(site), *_edge_routes()]:
+        app.router.add_get(path, handler)
     return app
 
 

@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 pytestmark = pytest.mark.integration
 
 
-async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> None:
+async def _register(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    """Registers an execution; returns its id and the writer headers of its token."""
     answer = await client.post(
         "/api/v1/monitoring/executions",
         json={
@@ -24,11 +25,16 @@ async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> N
     )
     assert answer.status_code == 201
     registered = answer.json()
-    execution_id = registered["execution_id"]
+    execution_id: str = registered["execution_id"]
     assert registered["status"] == "pending"
     assert registered["token"] == execution_token(SECRET, execution_id)
-    writer = {"Authorization": f"Bearer {registered['token']}"}
+    return execution_id, {"Authorization": f"Bearer {registered['token']}"}
 
+
+async def _beat_then_cancel(
+    client: httpx.AsyncClient, execution_id: str, writer: dict[str, str]
+) -> None:
+    """A running beat, a cancel, then a stopping beat (no progress) that hears the cancel."""
     beat = {
         "execution_id": execution_id,
         "container_name": "task-x",
@@ -48,6 +54,10 @@ async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> N
     answer = await client.post("/api/v1/monitoring/heartbeat", json=stopping, headers=writer)
     assert answer.json() == {"status": "ok", "cancel_requested": True}
 
+
+async def _complete_cancelled(
+    client: httpx.AsyncClient, execution_id: str, writer: dict[str, str]
+) -> None:
     completion = {
         "execution_id": execution_id,
         "container_name": "task-x",
@@ -64,6 +74,8 @@ async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> N
         "execution_status": "cancelled",
     }
 
+
+async def _check_status(client: httpx.AsyncClient, execution_id: str) -> None:
     status = (
         await client.get(f"/api/v1/task/execution/{execution_id}/status", headers=ADMIN)
     ).json()
@@ -75,6 +87,8 @@ async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> N
     assert status["started_at"] <= status["last_heartbeat_at"] <= status["finished_at"]
     assert [t["status"] for t in status["transitions"]] == ["pending", "running", "cancelled"]
 
+
+async def _check_history_and_listing(client: httpx.AsyncClient, execution_id: str) -> None:
     history = (
         await client.get(f"/api/v1/monitoring/heartbeat/{execution_id}?count=10", headers=ADMIN)
     ).json()
@@ -89,6 +103,14 @@ async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> N
     ]
     listing = (await client.get("/api/v1/monitoring/executions", headers=ADMIN)).json()
     assert [e["execution_id"] for e in listing["executions"]] == [execution_id]
+
+
+async def test_register_beat_cancel_and_complete(client: httpx.AsyncClient) -> None:
+    execution_id, writer = await _register(client)
+    await _beat_then_cancel(client, execution_id, writer)
+    await _complete_cancelled(client, execution_id, writer)
+    await _check_status(client, execution_id)
+    await _check_history_and_listing(client, execution_id)
 
 
 async def test_guide_bodies_without_optional_fields_or_content_type(

@@ -25,9 +25,10 @@ def row(page: Page, execution: Execution) -> Locator:
     return page.locator(f'tr[data-execution-id="{execution.execution_id}"]')
 
 
-def test_list_shows_executions_and_moves_without_reload(
-    api: Api, admin_page: Page, executions: list[Execution], tmp_path: Path, artifacts: Path
-) -> None:
+def _start_four_kinds(
+    api: Api, tmp_path: Path
+) -> tuple[Execution, Execution, Execution, Execution]:
+    """A crawler, an API task, a database sync and a failing API task, all beating."""
     crawler = start_execution(
         api,
         tmp_path,
@@ -56,11 +57,12 @@ def test_list_shows_executions_and_moves_without_reload(
         task_id="fetch_broken",
         progress={"stage": "fetching", "records": 0},
     )
-    executions += [crawler, api_task, database, failing]
-    database.client.send_completion(True, {"rows_read": 5000, "tables": 2})
-    failing.client.send_completion(False, {}, "HTTPError: 503 from api.example after 5 tries")
+    return crawler, api_task, database, failing
 
-    page = admin_page
+
+def _expect_the_rows(
+    page: Page, crawler: Execution, api_task: Execution, database: Execution, failing: Execution
+) -> None:
     expect(row(page, crawler)).to_contain_text("crawler_collection / crawl")
     expect(row(page, crawler).locator(".task-type")).to_have_text("crawler")
     expect(row(page, api_task)).to_contain_text("300 records")
@@ -74,6 +76,9 @@ def test_list_shows_executions_and_moves_without_reload(
         "completed",
         "failed",
     }, statuses
+
+
+def _expect_progress_moves_without_reload(page: Page, crawler: Execution) -> None:
     bar = row(page, crawler).locator(".progress-bar")
     expect(bar).to_have_attribute("data-fraction", "0.2000")
 
@@ -88,6 +93,19 @@ def test_list_shows_executions_and_moves_without_reload(
     width = bar.locator(".fill").evaluate("el => el.style.width")
     assert width == "60%"
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_list_shows_executions_and_moves_without_reload(
+    api: Api, admin_page: Page, executions: list[Execution], tmp_path: Path, artifacts: Path
+) -> None:
+    crawler, api_task, database, failing = _start_four_kinds(api, tmp_path)
+    executions += [crawler, api_task, database, failing]
+    database.client.send_completion(True, {"rows_read": 5000, "tables": 2})
+    failing.client.send_completion(False, {}, "HTTPError: 503 from api.example after 5 tries")
+
+    page = admin_page
+    _expect_the_rows(page, crawler, api_task, database, failing)
+    _expect_progress_moves_without_reload(page, crawler)
     expect(page.locator("#connection")).to_have_text("live")
     page.screenshot(path=str(artifacts / "list.png"), full_page=True)
 
