@@ -19,7 +19,8 @@ def airflow() -> AirflowRest:
         client = AirflowRest()
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"the stack is not running (make services): {exc}")
-    for dag_id in ("e2e_custom", "e2e_retry", "e2e_reattach", "e2e_worker_crash"):
+    for dag_id in ("e2e_custom", "e2e_retry", "e2e_reattach", "e2e_worker_crash",
+                   "e2e_timeout", "e2e_give_up"):
         client.wait_for_dag(dag_id)
     return client
 

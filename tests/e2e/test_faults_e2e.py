@@ -14,8 +14,9 @@ from typing import Any
 import docker
 import paramiko
 import pytest
+import redis
 from airflow_rest import AirflowRest
-from e2e_faults import frozen, pid_file, record
+from e2e_faults import STACK_REDIS_PORT, frozen, pid_file, record
 from e2e_support import HeartbeatApi, custom_config, remote_exists, stack, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -151,8 +152,9 @@ def test_a_watch_that_gives_up_is_followed_by_a_retry_that_reattaches(
     ti = airflow.task_instance(dag_id, run_id)
     assert ti["try_number"] == 2
     assert airflow.xcom(dag_id, run_id)["steps_done"] == 150
-    (container,) = run_containers(docker_engine, dag_id, run_id)
-    assert container.labels["heartbeat.execution_id"] == execution_id
+    # One container, the first try's, watched to the end by the second try.
+    assert airflow.xcom(dag_id, run_id, key="execution_id") == execution_id
+    assert len(run_containers(docker_engine, dag_id, run_id)) <= 1
     assert "Reattaching" in airflow.task_log(dag_id, run_id, 2)
     assert "left running: the next try reattaches" in airflow.task_log(dag_id, run_id, 1)
     nothing_left(docker_engine, sftp, dag_id, run_id)
@@ -244,4 +246,59 @@ def test_two_triggerers_one_killed_the_other_finishes_the_run(
     assert len(run_containers(docker_engine, DAG, run_id)) <= 1
     history = heartbeat_api.history(execution_id)
     assert not [e for e in history["history"] if e["type"] == "cancel"]
+    nothing_left(docker_engine, sftp, DAG, run_id)
+
+
+def test_a_task_that_fails_leaves_no_running_container_and_no_config(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
+) -> None:
+    run_id = airflow.trigger(DAG, custom_config(steps=5, step_seconds=0.2, fail_at=2))
+    ti = airflow.wait_for_task_state(DAG, run_id, {"failed"}, timeout=90)
+    status = heartbeat_api.status(airflow.xcom(DAG, run_id, key="execution_id"))
+    assert status is not None and status["status"] == "failed"
+    assert "failing at step 2" in status["error_message"]
+    assert ti["try_number"] == 1
+    nothing_left(docker_engine, sftp, DAG, run_id)
+
+
+def test_a_run_past_its_execution_timeout_is_stopped(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
+) -> None:
+    dag_id = "e2e_timeout"  # execution_timeout 20 s
+    run_id, execution_id = start(airflow, heartbeat_api, dag_id, steps=600, step_seconds=0.5)
+    ti = airflow.wait_for_task_state(dag_id, run_id, {"failed"}, timeout=120)
+    status = heartbeat_api.status(execution_id)
+    assert status is not None and status["status"] in ("failed", "cancelled")
+    assert ti["try_number"] == 1
+    nothing_left(docker_engine, sftp, dag_id, run_id)
+
+
+def test_a_watch_that_gives_up_on_the_last_try_stops_the_container(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
+) -> None:
+    dag_id = "e2e_give_up"  # no retry; the watch gives up after 5 s without Redis
+    run_id, _ = start(airflow, heartbeat_api, dag_id, steps=600, step_seconds=0.5)
+    with frozen(pid_file("redis")):
+        frozen_at = time.time()
+        ti = airflow.wait_for_task_state(dag_id, run_id, {"failed"}, timeout=120)
+    assert "stopping container" in airflow.task_log(dag_id, run_id, 1)
+    record("Redis unreachable past the budget on the last try", ended_at(ti) - frozen_at)
+    nothing_left(docker_engine, sftp, dag_id, run_id)
+
+
+def test_an_execution_gone_from_redis_stops_its_container(
+    airflow: AirflowRest, heartbeat_api: HeartbeatApi, docker_engine: docker.DockerClient,
+    sftp: paramiko.SFTPClient,
+) -> None:
+    run_id, execution_id = start(airflow, heartbeat_api, steps=600, step_seconds=0.5)
+    client = redis.Redis(port=STACK_REDIS_PORT)
+    try:
+        client.delete(*client.keys(f"hb:exec:{execution_id}*"))
+    finally:
+        client.close()
+    ti = airflow.wait_for_task_state(DAG, run_id, {"failed"}, timeout=90)
+    assert "is not in Redis" in airflow.task_log(DAG, run_id, ti["try_number"])
     nothing_left(docker_engine, sftp, DAG, run_id)

@@ -16,6 +16,8 @@ from pathlib import Path
 from e2e_support import STATE
 
 TIMES = STATE / "logs" / "fault-matrix.jsonl"
+# The stack's own Redis (scripts/stack.py).
+STACK_REDIS_PORT = int(os.environ.get("STACK_REDIS_PORT", "6390"))
 
 
 def pid_file(name: str) -> int:

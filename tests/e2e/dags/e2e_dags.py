@@ -112,3 +112,25 @@ with DAG(
     default_args={"retries": 1, "retry_delay": timedelta(seconds=1)},
 ):
     CrashAfterLaunch(task_id="collect", config="{{ params.config }}", heartbeat_interval=1.0)
+
+e2e_timeout = collection_dag(
+    "e2e_timeout",
+    default_config=CONFIG,
+    schedule=None,
+    description="End-to-end tests: a run past its execution_timeout.",
+    tags=["tests"],
+    retries=0,
+    heartbeat_interval=1.0,
+    execution_timeout=timedelta(seconds=20),
+)
+
+e2e_give_up = collection_dag(
+    "e2e_give_up",
+    default_config=CONFIG,
+    schedule=None,
+    description="End-to-end tests: the watch gives up on the last try.",
+    tags=["tests"],
+    retries=0,
+    heartbeat_interval=1.0,
+    timeouts=Timeouts(retry_budget=5.0),
+)

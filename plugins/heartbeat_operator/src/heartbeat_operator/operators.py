@@ -134,6 +134,9 @@ class HeartbeatDockerOperator(BaseOperator):
         ti = context["ti"]
         earlier = self._reattachable(context) if self.reattach and ti.try_number > 1 else None
         if earlier is not None:
+            ti.xcom_push(key="execution_id", value=earlier.execution_id)
+            ti.xcom_push(key="container_name", value=earlier.container_name)
+            ti.xcom_push(key="execution_host", value=earlier.ssh_conn_id)
             self._defer(earlier, ti, incremental_state(config) is not None)
         payload = self._with_incremental_state(config, context)
         secrets = {name: secret_from_connection(spec)
