@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from heartbeat_contract import states
 from heartbeat_operator._docker_api import ContainerState
-from heartbeat_operator._reattach import Attempt, retry_follows, verdict
+from heartbeat_operator._reattach import Attempt, retry_follows, verdict, watch_key
 
 EXECUTION = "0d9d4c2e-5a4b-4c2e-9f0e-6a1b2c3d4e5f"
 ATTEMPT = Attempt(execution_id=EXECUTION, ssh_conn_id="execution_host",
@@ -68,3 +68,16 @@ def test_a_retry_follows_only_while_tries_remain_and_reattach_is_on() -> None:
     assert retry_follows(True, 1, 1)
     assert not retry_follows(True, 2, 1)
     assert not retry_follows(False, 1, 3)
+
+
+def test_an_earlier_try_still_watching_means_a_user_cleared_it_no_reattach() -> None:
+    """Regression: clearing a deferred task started its next try within a second, and
+    that try reattached to the container the user had just asked to stop."""
+    found = verdict(ATTEMPT, states.RUNNING, RUNNING, watched_by_try=1)
+    assert not found.reattach and found.end_as is None
+    assert "still watched by try 1" in found.reason
+
+
+def test_the_watch_key_names_the_task_instance_not_the_try() -> None:
+    assert watch_key("d", "r", "t", -1) == "d:r:t:-1"
+    assert watch_key("d", "r", "t", 3) != watch_key("d", "r", "t", 4)

@@ -31,6 +31,10 @@ class Keys:
         """Sorted set: a pending execution's id scored by when its first heartbeat is due."""
         return f"{self.prefix}:start_deadlines"
 
+    def watch(self, task_instance: str) -> str:
+        """String: which trigger instance watches a task instance now (a short lease)."""
+        return f"{self.prefix}:watch:{task_instance}"
+
     def for_scripts(self, execution_id: str) -> list[str]:
         """KEYS of every Lua script: hash, transitions, stream, global stream, index,
         start deadlines."""

@@ -267,6 +267,28 @@ class ExecutionStore:
                 changed.append(execution)
         return changed
 
+    async def hold_watch(self, task_instance: str, holder: dict[str, Any], ttl: float) -> None:
+        """Say that ``holder`` (a trigger instance and its try) watches the task instance
+        for the next ``ttl`` seconds; refreshed while it watches."""
+        await self._redis.set(self._names.watch(task_instance), canonical_json(holder),
+                              px=max(int(ttl * 1000), 1))
+
+    async def watch_holder(self, task_instance: str) -> dict[str, Any] | None:
+        """Who watches the task instance, if a lease is live."""
+        raw = await self._redis.get(self._names.watch(task_instance))
+        if raw is None:
+            return None
+        try:
+            holder = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        return holder if isinstance(holder, dict) else None
+
+    async def release_watch(self, task_instance: str, holder: dict[str, Any]) -> None:
+        """End ``holder``'s lease (and only its own)."""
+        if await self.watch_holder(task_instance) == holder:
+            await self._redis.delete(self._names.watch(task_instance))
+
     async def get(self, execution_id: str) -> Execution | None:
         keys = self._keys(execution_id)
         async with self._redis.pipeline(transaction=True) as pipe:

@@ -19,6 +19,13 @@ from heartbeat_operator._docker_api import ContainerState
 from heartbeat_operator._remote import check_execution_id
 
 STATE_KEY = "heartbeat_execution"
+# Seconds a trigger's watch lease lasts; each watch refreshes it every few seconds.
+WATCH_LEASE_SECONDS = 10.0
+
+
+def watch_key(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
+    """The task instance, as the watch lease names it (every try of it)."""
+    return f"{dag_id}:{run_id}:{task_id}:{map_index}"
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,17 @@ class Verdict:
     end_as: str | None = None
 
 
-def verdict(attempt: Attempt, status: str | None, container: ContainerState | None) -> Verdict:
-    """Whether the next try watches ``attempt``'s container (pure; see the module)."""
+def verdict(attempt: Attempt, status: str | None, container: ContainerState | None,
+            watched_by_try: int | None = None) -> Verdict:
+    """Whether the next try watches ``attempt``'s container (pure; see the module).
+
+    ``watched_by_try``: the try whose watch holds the lease now, if any. An earlier
+    try still watching means that try did not fail: the task was cleared or marked
+    while deferred, and that watch stops the container itself."""
     earlier = f"execution {attempt.execution_id} of try {attempt.try_number}"
+    if watched_by_try is not None:
+        return Verdict(False, f"{earlier} is still watched by try {watched_by_try} (the "
+                              "task was cleared or marked while deferred)")
     if status is None:
         return Verdict(False, f"{earlier} is no longer in Redis")
     if states.is_final(status):

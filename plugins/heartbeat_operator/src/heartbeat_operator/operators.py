@@ -179,7 +179,9 @@ class HeartbeatDockerOperator(BaseOperator):
         except ValueError as exc:
             self.log.warning("Not reattaching: %s", exc)
             return None
-        verdict = asyncio.run(self._judge(attempt))
+        ti = context["ti"]
+        key = _reattach.watch_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
+        verdict = asyncio.run(self._judge(attempt, key, ti.try_number))
         if verdict.reattach:
             self.log.info("Reattaching: %s; watching it instead of starting a new container",
                           verdict.reason)
@@ -187,17 +189,23 @@ class HeartbeatDockerOperator(BaseOperator):
         self.log.info("Starting over: %s", verdict.reason)
         return None
 
-    async def _judge(self, attempt: _reattach.Attempt) -> _reattach.Verdict:
+    async def _judge(self, attempt: _reattach.Attempt, key: str,
+                     try_number: int) -> _reattach.Verdict:
         client = aioredis.from_url(redis_url(self.redis_conn_id), socket_connect_timeout=5)
         try:
-            execution = await ExecutionStore(client).get(attempt.execution_id)
+            store = ExecutionStore(client)
+            execution = await store.get(attempt.execution_id)
+            holder = await store.watch_holder(key)
         finally:
             await client.aclose()
+        watcher = holder.get("try") if holder else None
+        watcher = watcher if isinstance(watcher, int) and watcher < try_number else None
         container = None
         if execution is not None and not execution.is_final:
             async with ExecutionHost(attempt.ssh_conn_id, self.docker) as host:
                 container = await host.docker().inspect(attempt.container_name)
-        verdict = _reattach.verdict(attempt, execution.status if execution else None, container)
+        verdict = _reattach.verdict(attempt, execution.status if execution else None, container,
+                                    watcher)
         if verdict.end_as is not None:
             await self._finalize(attempt.execution_id, verdict.end_as,
                                  f"{verdict.end_as}: {verdict.reason}")

@@ -19,9 +19,10 @@ from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from heartbeat_contract import completion, states
 from heartbeat_store import Execution, ExecutionStore
 
-from heartbeat_operator import _airflow_state, _watch
+from heartbeat_operator import _watch
 from heartbeat_operator._connections import Links, WatchUnreachable
 from heartbeat_operator._docker_api import ContainerState
+from heartbeat_operator._lease import WatchLease
 from heartbeat_operator._remote import should_remove, summarize_progress
 
 # Work that must outlive the trigger's cancellation; a reference keeps it alive.
@@ -95,6 +96,7 @@ class HeartbeatTrigger(BaseTrigger):
         self.finish_on_success = finish_on_success
         self.retry_follows = retry_follows
         self._links: Links | None = None
+        self._lease: WatchLease | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         names = ("execution_id", "container_name", "redis_conn_id", "ssh_conn_id",
@@ -150,6 +152,7 @@ class HeartbeatTrigger(BaseTrigger):
         limits, last_logged, stopping = self._limits(), 0.0, False
         while True:
             ex = await self.links.retrying("reading the execution", store.get, self.execution_id)
+            await self.lease.hold(store)
             seen = _observe(ex, exits, stopping)
             action = _watch.decide(seen, limits, self.container_name)
             if isinstance(action, _watch.Inspect):
@@ -188,6 +191,12 @@ class HeartbeatTrigger(BaseTrigger):
             return last_id
         events = await read
         return events[-1].id if events else last_id
+
+    @property
+    def lease(self) -> WatchLease:
+        if self._lease is None:
+            self._lease = WatchLease(self.task_instance, self.links, self.log)
+        return self._lease
 
     async def _exit_of_container(self) -> ContainerState:
         """Docker's word that the container stopped: its state then. Failures to ask are
@@ -278,6 +287,7 @@ class HeartbeatTrigger(BaseTrigger):
         """The one ending of every watch: the container's log into the task log, then
         the cleanup (after the event for a success, which need not wait for it)."""
         status = event["status"]
+        await self.lease.release()
         if status == "error":
             await self._end_failed_watch(event)
             return TriggerEvent(event)
@@ -349,19 +359,13 @@ class HeartbeatTrigger(BaseTrigger):
         runs in a task of its own that the cancel cannot reach; it bounds itself well
         inside the triggerer's 30 s.
         """
-        try:
-            state = await asyncio.wait_for(_airflow_state.task_state(self.task_instance), 5)
-        except Exception as exc:  # noqa: BLE001 - when Airflow cannot tell, the user wins
-            self.log.warning("Could not ask Airflow for the task's state: %s", exc)
-            state = None
-        if state == _airflow_state.DEFERRED:
-            self.log.warning("on_kill for execution %s, but the task is still deferred (the "
-                             "trigger moved to another triggerer): container %s keeps running",
+        if await self.lease.moved_elsewhere():
+            self.log.warning("on_kill for execution %s, but another triggerer watches this "
+                             "try now (the trigger moved): container %s keeps running",
                              self.execution_id, self.container_name)
             await self.links.close()
             return
-        self.log.info("Stopping execution %s on the user's request (task now %s)",
-                      self.execution_id, state or "unknown")
+        self.log.info("Stopping execution %s on the user's request", self.execution_id)
         await asyncio.shield(_in_background(self._kill()))
 
     async def _kill(self) -> None:
