@@ -35,6 +35,7 @@ class ExecutionHost:
         self.endpoint = endpoint
         self._timeout = timeout
         self._ssh: asyncssh.SSHClientConnection | None = None
+        self._docker: AsyncDockerApi | None = None
         self._socket_forwarding = True
         self.host = ssh_conn_id
 
@@ -57,6 +58,13 @@ class ExecutionHost:
         return conn
 
     def docker(self) -> AsyncDockerApi:
+        """The host's engine; one client per connection, so the API version it speaks is
+        asked once."""
+        if self._docker is None:
+            self._docker = self._engine()
+        return self._docker
+
+    def _engine(self) -> AsyncDockerApi:
         endpoint = self.endpoint
         if endpoint.url != "ssh":
             host, port = endpoint.host_port()
@@ -67,7 +75,7 @@ class ExecutionHost:
             async def plain() -> tuple[Any, Any]:
                 return await asyncio.open_connection(host, port)
 
-            return AsyncDockerApi(plain, timeout=self._timeout)
+            return AsyncDockerApi(plain, timeout=self._timeout, engine=lambda: endpoint.url)
 
         async def dial() -> tuple[Any, Any]:
             ssh = await self.ssh()
@@ -83,7 +91,8 @@ class ExecutionHost:
             proc = await ssh.create_process("docker system dial-stdio", encoding=None)
             return proc.stdout, proc.stdin
 
-        return AsyncDockerApi(dial, timeout=self._timeout)
+        return AsyncDockerApi(dial, timeout=self._timeout,
+                              engine=lambda: f"execution host {self.host}")
 
     # -- files -------------------------------------------------------------------
     async def run(self, command: str) -> str:
@@ -137,6 +146,7 @@ class ExecutionHost:
 
     def close(self) -> None:
         """Drop the connection; a later call opens a new one."""
+        self._docker = None
         if self._ssh is not None:
             self._ssh.close()
             self._ssh = None

@@ -20,7 +20,7 @@ from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
 from heartbeat_operator import _remote
-from heartbeat_operator._docker_api import DockerApiError, ImageMissing
+from heartbeat_operator._docker_api import DockerApiError, ImageMissing, PullFailed
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
@@ -252,7 +252,9 @@ class HeartbeatDockerOperator(BaseOperator):
             hint = "build it there (make images) or push it to a registry the host can pull from"
             try:
                 await docker.pull(image)
-            except ImageMissing as exc:
+            except PullFailed as exc:
+                if exc.status not in (200, 404):
+                    raise LaunchFailed(f"{missing} ({exc}): {hint}") from None
                 # No registry has it: retrying cannot help.
                 raise AirflowFailException(f"{missing} ({exc}): {hint}") from None
             except DockerApiError as exc:
