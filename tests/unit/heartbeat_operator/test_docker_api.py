@@ -233,3 +233,12 @@ def test_an_engine_that_hides_version_is_asked_by_ping() -> None:
     asyncio.run(AsyncDockerApi(open_stream).start("a"))
     assert [r.split(b" ")[1] for r in requests] == [
         b"/version", b"/_ping", b"/v1.47/containers/a/start"]
+
+
+def test_wait_blocks_until_not_running_and_returns_the_exit_code() -> None:
+    engine = CannedEngine((200, {"StatusCode": 3, "Error": None}),
+                          (404, {"message": "No such container: gone"}))
+    assert asyncio.run(engine.api().wait("task-1")) == 3
+    assert engine.paths()[0] == b"/v1.52/containers/task-1/wait?condition=not-running"
+    with pytest.raises(DockerApiError, match="404: No such container"):
+        asyncio.run(engine.api().wait("gone"))

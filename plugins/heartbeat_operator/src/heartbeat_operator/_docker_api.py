@@ -284,6 +284,15 @@ class AsyncDockerApi:
             error=str(state.get("Error") or ""),
         )
 
+    async def wait(self, name: str, *, timeout: float = 600.0) -> int:
+        """Block until the container is not running; its exit code."""
+        status, body = await self.request(
+            "POST", f"/containers/{quote(name)}/wait", {"condition": "not-running"},
+            timeout=timeout)
+        if status != 200:
+            raise DockerApiError(status, _error(status, body))
+        return int(json.loads(body)["StatusCode"])
+
     async def logs_tail(self, name: str, lines: int = 50) -> str:
         status, body = await self.request(
             "GET", f"/containers/{quote(name)}/logs", {"stdout": 1, "stderr": 1, "tail": lines}

@@ -20,7 +20,12 @@ from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
 from heartbeat_operator import _remote
-from heartbeat_operator._docker_api import DockerApiError, ImageMissing, PullFailed
+from heartbeat_operator._docker_api import (
+    DockerApiError,
+    EngineVersionUnsupported,
+    ImageMissing,
+    PullFailed,
+)
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
@@ -245,6 +250,9 @@ class HeartbeatDockerOperator(BaseOperator):
         docker = host.docker()
         try:
             container_id = await docker.create(name, spec)
+        except EngineVersionUnsupported as exc:
+            # Retrying cannot change the engine's API versions.
+            raise AirflowFailException(str(exc)) from None
         except ImageMissing:
             self.log.info("Image %s is not on %s; pulling it", image, host.host)
             missing = (f"image {image!r} is not on execution host {host.host} and could "
