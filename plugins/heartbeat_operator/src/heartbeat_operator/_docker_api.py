@@ -41,6 +41,7 @@ StreamOpener = Callable[[], Awaitable[tuple[asyncio.StreamReader | Any, Any]]]
 class DockerApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
+        self.message = message
         super().__init__(f"Docker API answered {status}: {message}")
 
 

@@ -17,6 +17,7 @@ from airflow.sdk import BaseHook
 from heartbeat_contract import http
 
 from heartbeat_operator._docker_api import AsyncDockerApi
+from heartbeat_operator._images import RegistryCredentials, normalize_registry
 from heartbeat_operator._remote import RemotePaths, rm_command
 from heartbeat_operator.settings import DockerEndpoint
 
@@ -265,6 +266,21 @@ def secret_from_connection(spec: str) -> str:
     return str(conn.password)
 
 
+def registry_credentials(conn_id: str) -> RegistryCredentials:
+    """A registry login from an Airflow `docker` connection, as Airflow's DockerOperator
+    reads it: host (and port) = the registry, login, password."""
+    conn = BaseHook.get_connection(conn_id)
+    if not conn.host:
+        raise ValueError(f"connection {conn_id!r} has no host (the registry, e.g. "
+                         "registry.example.com:5000)")
+    if not conn.login or not conn.password:
+        raise ValueError(f"connection {conn_id!r} needs a login and a password for "
+                         f"registry {conn.host}")
+    address = f"{conn.host}:{conn.port}" if conn.port else str(conn.host)
+    return RegistryCredentials(conn_id=conn_id, registry=normalize_registry(address),
+                               username=str(conn.login), password=str(conn.password))
+
+
 def dumps_config(config: dict[str, Any]) -> bytes:
     return json.dumps(config, ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -275,6 +291,7 @@ __all__ = [
     "dumps_config",
     "redis_url",
     "redis_url_from_connection",
+    "registry_credentials",
     "secret_from_connection",
     "tls_context",
 ]
