@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 from heartbeat_operator._engine_version import (
     NEWEST,
     OLDEST,
@@ -57,6 +59,9 @@ def test_an_engine_older_than_20_10_is_refused_naming_host_and_ranges() -> None:
         "this client 1.41 to 1.52: no version in common; upgrade the engine to Docker "
         "20.10 or later")
     assert caught.value.engine == "execution host 10.0.0.5:22"
+    # A retry cannot change the engine: the task fails for good.
+    assert isinstance(caught.value, AirflowFailException)
+    assert str(pickle.loads(pickle.dumps(caught.value))) == str(caught.value)
 
 
 def test_an_engine_that_dropped_every_version_we_speak_says_what_to_do() -> None:

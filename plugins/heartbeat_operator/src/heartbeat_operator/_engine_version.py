@@ -24,6 +24,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from airflow.sdk.exceptions import AirflowFailException
+
 
 @dataclass(frozen=True, order=True)
 class ApiVersion:
@@ -58,8 +60,9 @@ class EngineRange:
         return f"{oldest} to {self.newest}"
 
 
-class EngineVersionUnsupported(Exception):
-    """The engine and this client have no Engine API version in common."""
+class EngineVersionUnsupported(AirflowFailException):
+    """The engine and this client have no Engine API version in common: a task fails
+    for good (a retry cannot change the engine)."""
 
     def __init__(self, engine: str, offered: EngineRange) -> None:
         self.engine = engine
@@ -72,6 +75,9 @@ class EngineVersionUnsupported(Exception):
         super().__init__(
             f"the Docker engine of {engine} speaks Engine API {offered}, this client "
             f"{OLDEST} to {NEWEST}: no version in common; {advice}")
+
+    def __reduce__(self) -> tuple[type[EngineVersionUnsupported], tuple[str, EngineRange]]:
+        return type(self), (self.engine, self.offered)
 
 
 def negotiate(offered: EngineRange, engine: str) -> ApiVersion:

@@ -20,7 +20,6 @@ from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
 from heartbeat_operator import _images, _remote
-from heartbeat_operator._docker_api import EngineVersionUnsupported
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
@@ -251,13 +250,9 @@ class HeartbeatDockerOperator(BaseOperator):
         credentials = (registry_credentials(self.docker_conn_id)
                        if self.docker_conn_id else None)
         await host.ssh()  # connected, host.host is its address for the messages
-        try:
-            container_id = await _images.create_container(
-                host.docker(), name, spec, image=image, policy=self.container.pull,
-                host=host.host, credentials=credentials, log=self.log)
-        except EngineVersionUnsupported as exc:
-            # Retrying cannot change the engine's API versions.
-            raise AirflowFailException(str(exc)) from None
+        container_id = await _images.create_container(
+            host.docker(), name, spec, image=image, policy=self.container.pull,
+            host=host.host, credentials=credentials, log=self.log)
         await host.docker().start(container_id)
 
     async def _stop_earlier_tries(self, host: ExecutionHost, launch: _Launch) -> None:
