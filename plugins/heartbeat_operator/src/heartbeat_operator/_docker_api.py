@@ -131,11 +131,11 @@ class AsyncDockerApi:
 
     @classmethod
     def over_tls(cls, host: str, port: int, ssl_context: ssl.SSLContext, *,
-                 timeout: float = 20.0, version: str | None = None) -> AsyncDockerApi:
+                 timeout: float = 20.0) -> AsyncDockerApi:
         async def opener() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             return await asyncio.open_connection(host, port, ssl=ssl_context)
 
-        return cls(opener, timeout=timeout, engine=lambda: f"tcp://{host}:{port}", version=version)
+        return cls(opener, timeout=timeout, engine=lambda: f"tcp://{host}:{port}")
 
     async def api_version(self) -> ApiVersion:
         """The version spoken: negotiated on first use, then kept."""

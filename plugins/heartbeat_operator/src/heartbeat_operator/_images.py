@@ -68,7 +68,7 @@ def registry_of(image: str) -> str:
 MISSING, AUTH, UNREACHABLE, OTHER = "missing", "auth", "unreachable", "other"
 _AUTH = re.compile(r"unauthorized|authentication required|no basic auth credentials|"
                    r"incorrect username or password|denied: access forbidden", re.I)
-_MISSING = re.compile(r"pull access denied|manifest unknown|not found|name unknown|"
+_MISSING = re.compile(r"manifest unknown|not found|name unknown|"
                       r"repository does not exist|no such image", re.I)
 _UNREACHABLE = re.compile(r"connection refused|dial tcp|no such host|timeout|"
                           r"connection reset|network is unreachable|\bEOF\b|bad gateway|"
