@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local test bed of real services: a Docker engine, an SSH execution host,
-# Redis, PostgreSQL and MariaDB, and the offline base image.
-#   scripts/testbed.sh start    start what is missing, reuse what runs (idempotent)
+# Redis, PostgreSQL, MariaDB, an image registry, and the offline base image.
+#   scripts/testbed.sh start [COMPONENT...]  start what is missing, reuse what runs
+#                                            (idempotent); all components by default
 #   scripts/testbed.sh stop     stop what this script started, nothing else
 #   scripts/testbed.sh status   print what runs where
 set -euo pipefail
@@ -11,6 +12,10 @@ cd "$(dirname "$0")/.."
 SSH_PORT=${SSH_PORT:-2222}
 SSH_PORT_2=${SSH_PORT_2:-2223}
 SSH_DIR="$STATE/ssh"
+# Not 5000: Debian's docker-registry package configures a service of its own there.
+REGISTRY_PORT=${REGISTRY_PORT:-5055}
+REGISTRY_DIR="$STATE/registry"
+COMPONENTS="docker sshd redis postgres mariadb registry chromium base-image"
 
 alive() { [ -f "$STATE/started/$1" ] && kill -0 "$(cat "$STATE/started/$1")" 2>/dev/null; }
 
@@ -102,6 +107,65 @@ start_mariadb() {
   mariadb -u root -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket; CREATE DATABASE IF NOT EXISTS test;" 2>/dev/null || true
 }
 
+# An image registry on 127.0.0.1:REGISTRY_PORT (Debian's docker-registry, distribution
+# 2.8) with htpasswd auth: user `testbed`, a generated password; the address and login
+# are in $REGISTRY_DIR/credentials.json for the tests. The engine pulls from a loopback
+# registry over plain HTTP without extra settings.
+start_registry() {
+  if alive registry; then return 0; fi
+  need_pkg docker-registry docker-registry
+  need_pkg htpasswd apache2-utils
+  need_pkg curl curl
+  mkdir -p "$REGISTRY_DIR/storage" && chmod 700 "$REGISTRY_DIR"
+  # One password for the life of the state dir; never on a command line.
+  [ -s "$REGISTRY_DIR/password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$REGISTRY_DIR/password")
+  local password; password=$(cat "$REGISTRY_DIR/password")
+  htpasswd -Bic "$REGISTRY_DIR/htpasswd" testbed <"$REGISTRY_DIR/password" 2>/dev/null
+  (umask 077; printf '{"address": "127.0.0.1:%s", "username": "testbed", "password": "%s"}\n' \
+    "$REGISTRY_PORT" "$password" >"$REGISTRY_DIR/credentials.json")
+  cat >"$REGISTRY_DIR/config.yml" <<CFG
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_DIR/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
+  secret: $(head -c 24 /dev/urandom | base64)
+auth:
+  htpasswd:
+    realm: testbed-registry
+    path: $REGISTRY_DIR/htpasswd
+CFG
+  log "starting the image registry on 127.0.0.1:$REGISTRY_PORT"
+  nohup docker-registry serve "$REGISTRY_DIR/config.yml" >"$STATE/logs/registry.log" 2>&1 &
+  mark_started registry $!
+  # It answers /v2/ with 401 until a client logs in: up.
+  wait_for "registry (see $STATE/logs/registry.log)" 15 registry_answers
+}
+
+registry_answers() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/")" = 401 ]
+}
+
+start_component() {
+  case "$1" in
+    docker) start_docker ;;
+    sshd) start_sshd sshd "$SSH_PORT"; start_sshd sshd2 "$SSH_PORT_2" ;;
+    redis) start_redis ;;
+    postgres) start_postgres ;;
+    mariadb) start_mariadb ;;
+    registry) start_registry ;;
+    # Browser tests (the crawler's render mode, the live view) drive Debian's Chromium.
+    chromium) need_pkg chromium chromium ;;
+    base-image) bash scripts/base_image.sh >"$STATE/base_image" ;;
+    *) die "unknown component $1 (one of: $COMPONENTS)" ;;
+  esac
+}
+
 status() {
   printf '%-16s %s\n' \
     "docker" "$(docker info --format '{{.ServerVersion}} ({{.Driver}})' 2>/dev/null || echo down)" \
@@ -110,6 +174,7 @@ status() {
     "redis" "$(redis-cli ping >/dev/null 2>&1 && echo 127.0.0.1:6379 || echo down)" \
     "postgresql" "$(pg_isready -q -h 127.0.0.1 2>/dev/null && echo 127.0.0.1:5432 || echo down)" \
     "mariadb" "$(mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && echo 127.0.0.1:3306 || echo down)" \
+    "registry" "$(alive registry && echo "127.0.0.1:$REGISTRY_PORT (login in $REGISTRY_DIR/credentials.json)" || echo down)" \
     "base image" "$(cat "$STATE/base_image" 2>/dev/null || echo none)"
   local name
   for name in $(ls "$STATE/started" 2>/dev/null); do
@@ -142,17 +207,10 @@ stop() {
 
 case "${1:-start}" in
   start)
-    start_docker
-    start_sshd sshd "$SSH_PORT"
-    start_sshd sshd2 "$SSH_PORT_2"
-    start_redis
-    start_postgres
-    start_mariadb
-    # Browser tests (the crawler's render mode, the live view) drive Debian's Chromium.
-    need_pkg chromium chromium
-    bash scripts/base_image.sh >"$STATE/base_image"
+    shift || true
+    for component in ${*:-$COMPONENTS}; do start_component "$component"; done
     ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: $0 start|stop|status" ;;
+  *) die "usage: $0 start [COMPONENT...]|stop|status (components: $COMPONENTS)" ;;
 esac

@@ -36,6 +36,10 @@ def test_container_settings_name_the_bad_field() -> None:
         ContainerSettings(memory="much")
     with pytest.raises(ValueError, match="stop_grace_seconds"):
         ContainerSettings(stop_grace_seconds=60)
+    with pytest.raises(ValueError, match="pull='sometimes': expected one of if_not_present, "
+                                         "always, never"):
+        ContainerSettings(pull="sometimes")
+    assert ContainerSettings().pull == "if_not_present"
 
 
 def test_timeouts_must_be_positive() -> None:

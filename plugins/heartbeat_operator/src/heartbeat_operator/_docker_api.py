@@ -4,6 +4,9 @@ It speaks HTTP/1.1 over any byte stream: the engine's socket forwarded by sshd, 
 `docker system dial-stdio`, through an SSH connection (asyncssh), or a TLS socket to a
 `tcp://` engine. Each request gets a stream of its own: opening a channel on an open
 SSH connection costs a round trip, and a launch makes only a handful of calls.
+
+The API version is negotiated once per client (:mod:`heartbeat_operator._engine_version`),
+so one client serves Docker 20.10 to 29 and later.
 """
 
 from __future__ import annotations
@@ -18,7 +21,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-API_VERSION = "v1.41"
+from heartbeat_operator._engine_version import (
+    ApiVersion,
+    EngineRange,
+    EngineVersionUnsupported,
+    negotiate,
+    range_from_ping,
+    range_from_version,
+    refuses_version,
+)
+
+__all__ = ["AsyncDockerApi", "ContainerState", "DockerApiError", "EngineVersionUnsupported",
+           "ImageMissing", "PullFailed", "demux_log_stream", "parse_http_response",
+           "split_image"]
 
 StreamOpener = Callable[[], Awaitable[tuple[asyncio.StreamReader | Any, Any]]]
 
@@ -26,11 +41,16 @@ StreamOpener = Callable[[], Awaitable[tuple[asyncio.StreamReader | Any, Any]]]
 class DockerApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
+        self.message = message
         super().__init__(f"Docker API answered {status}: {message}")
 
 
 class ImageMissing(DockerApiError):
-    """The image is not on the engine (and, after a pull, not in any registry)."""
+    """The image is not on the engine."""
+
+
+class PullFailed(DockerApiError):
+    """The engine could not pull the image; the message is the engine's (or registry's)."""
 
 
 def _error(status: int, body: bytes) -> str:
@@ -52,6 +72,12 @@ class ContainerState:
 
 def parse_http_response(raw: bytes) -> tuple[int, bytes]:
     """Status and body of one HTTP/1.1 response read to EOF (chunked or not)."""
+    status, _, body = parse_http_response_headers(raw)
+    return status, body
+
+
+def parse_http_response_headers(raw: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+    """Status, headers (names and values lower-cased) and body of one response."""
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     try:
@@ -73,7 +99,7 @@ def parse_http_response(raw: bytes) -> tuple[int, bytes]:
             out += rest[:size]
             rest = rest[size + 2 :]
         body = bytes(out)
-    return status, body
+    return status, headers, body
 
 
 def demux_log_stream(data: bytes) -> str:
@@ -90,9 +116,18 @@ def demux_log_stream(data: bytes) -> str:
 
 
 class AsyncDockerApi:
-    def __init__(self, open_stream: StreamOpener, *, timeout: float = 20.0) -> None:
+    """One engine's API. ``engine`` names it in errors (called when needed: an SSH host's
+    address is known once connected); ``version`` pins the API version instead of
+    negotiating it."""
+
+    def __init__(self, open_stream: StreamOpener, *, timeout: float = 20.0,
+                 engine: Callable[[], str] | None = None, version: str | None = None) -> None:
         self._open_stream = open_stream
         self._timeout = timeout
+        self._engine = engine or (lambda: "the execution host")
+        self._pinned = version is not None
+        self._version = ApiVersion.parse(version) if version is not None else None
+        self._negotiating = asyncio.Lock()
 
     @classmethod
     def over_tls(cls, host: str, port: int, ssl_context: ssl.SSLContext, *,
@@ -100,7 +135,29 @@ class AsyncDockerApi:
         async def opener() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             return await asyncio.open_connection(host, port, ssl=ssl_context)
 
-        return cls(opener, timeout=timeout)
+        return cls(opener, timeout=timeout, engine=lambda: f"tcp://{host}:{port}")
+
+    async def api_version(self) -> ApiVersion:
+        """The version spoken: negotiated on first use, then kept."""
+        async with self._negotiating:
+            if self._version is None:
+                self._version = negotiate(await self.engine_range(), self._engine())
+            return self._version
+
+    async def engine_range(self) -> EngineRange:
+        """What the engine says it speaks (unversioned paths: every engine answers them)."""
+        status, headers, body = await self._roundtrip("GET", "/version")
+        try:
+            if status == 200:
+                return range_from_version(body)
+            # A socket proxy may allow /_ping only; it names the newest version alone.
+            status, headers, body = await self._roundtrip("GET", "/_ping")
+            if status == 200:
+                return range_from_ping(headers)
+        except ValueError as exc:
+            raise DockerApiError(status, f"the Docker engine of {self._engine()}: {exc}") from None
+        raise DockerApiError(status, f"the Docker engine of {self._engine()} did not say which "
+                                     f"Engine API versions it speaks: {_error(status, body)}")
 
     async def request(
         self,
@@ -110,13 +167,39 @@ class AsyncDockerApi:
         body: Any = None,
         *,
         timeout: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
+        """One call at the negotiated version: status and body."""
+        version = await self.api_version()
+        status, _, answer = await self._roundtrip(
+            method, f"/v{version}{path}", params, body, timeout=timeout, headers=headers)
+        if status == 400 and not self._pinned and refuses_version(status, _error(status, answer)):
+            # The engine was replaced under this client (an upgrade): ask again, once.
+            async with self._negotiating:
+                self._version = None
+            version = await self.api_version()
+            status, _, answer = await self._roundtrip(
+                method, f"/v{version}{path}", params, body, timeout=timeout, headers=headers)
+        return status, answer
+
+    async def _roundtrip(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[bytes, bytes], bytes]:
         query = f"?{urlencode(params)}" if params else ""
         payload = b"" if body is None else json.dumps(body).encode()
-        kind = "Content-Type: application/json\r\n" if body is not None else ""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        if body is not None:
+            extra += "Content-Type: application/json\r\n"
         req = (
-            f"{method} /{API_VERSION}{path}{query} HTTP/1.1\r\nHost: docker\r\n"
-            f"Connection: close\r\n{kind}Content-Length: {len(payload)}\r\n\r\n"
+            f"{method} {path}{query} HTTP/1.1\r\nHost: docker\r\n"
+            f"Connection: close\r\n{extra}Content-Length: {len(payload)}\r\n\r\n"
         ).encode() + payload
 
         async def roundtrip() -> bytes:
@@ -140,7 +223,7 @@ class AsyncDockerApi:
                         await wait_closed()
 
         raw = await asyncio.wait_for(roundtrip(), timeout or self._timeout)
-        return parse_http_response(raw)
+        return parse_http_response_headers(raw)
 
     async def create(self, name: str, spec: dict[str, Any]) -> str:
         """Create a container; its id. ImageMissing when the engine lacks the image."""
@@ -156,17 +239,21 @@ class AsyncDockerApi:
         if status not in (204, 304):
             raise DockerApiError(status, _error(status, body))
 
-    async def pull(self, image: str, *, timeout: float = 600.0) -> None:
-        """Pull an image; ImageMissing when no registry has it."""
+    async def pull(self, image: str, *, auth: str | None = None,
+                   timeout: float = 600.0) -> None:
+        """Pull an image; ``auth`` is an ``X-Registry-Auth`` value. PullFailed with the
+        engine's message when it could not."""
         repository, tag = split_image(image)
+        params = {"fromImage": repository} | ({"tag": tag} if tag else {})
         status, body = await self.request(
-            "POST", "/images/create", {"fromImage": repository, "tag": tag}, timeout=timeout)
-        # The engine streams JSON lines; a failed pull is an `error` line in a 200.
-        errors = [line.get("error") for line in _json_lines(body) if line.get("error")]
-        if status == 404 or errors:
-            raise ImageMissing(status, str(errors[-1] if errors else _error(status, body)))
+            "POST", "/images/create", params, timeout=timeout,
+            headers={"X-Registry-Auth": auth} if auth else None)
         if status != 200:
-            raise DockerApiError(status, _error(status, body))
+            raise PullFailed(status, _error(status, body))
+        # The engine streams JSON lines; a failed pull is an error line in a 200.
+        errors = [error for line in _json_lines(body) if (error := _stream_error(line))]
+        if errors:
+            raise PullFailed(status, errors[-1])
 
     async def containers(
         self, labels: list[str], *, running_only: bool = False
@@ -212,6 +299,15 @@ class AsyncDockerApi:
             raise DockerApiError(status, _error(status, body))
         return await self.inspect(name)
 
+    async def wait(self, name: str, *, timeout: float = 600.0) -> int:
+        """Block until the container is not running; its exit code."""
+        status, body = await self.request(
+            "POST", f"/containers/{quote(name)}/wait", {"condition": "not-running"},
+            timeout=timeout)
+        if status != 200:
+            raise DockerApiError(status, _error(status, body))
+        return int(json.loads(body)["StatusCode"])
+
     async def logs_tail(self, name: str, lines: int = 50) -> str:
         status, body = await self.request(
             "GET", f"/containers/{quote(name)}/logs", {"stdout": 1, "stderr": 1, "tail": lines}
@@ -243,6 +339,14 @@ def split_image(image: str) -> tuple[str, str]:
     if not sep or "/" in tag:  # no tag, or the colon belongs to a registry's port
         return image, "latest"
     return name, tag
+
+
+def _stream_error(line: dict[str, Any]) -> str:
+    """A progress line's error: ``errorDetail`` (``error`` is deprecated since 1.48)."""
+    detail = line.get("errorDetail")
+    if isinstance(detail, dict) and detail.get("message"):
+        return str(detail["message"])
+    return str(line.get("error") or "")
 
 
 def _json_lines(body: bytes) -> list[dict[str, Any]]:

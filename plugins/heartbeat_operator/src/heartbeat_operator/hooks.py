@@ -17,6 +17,7 @@ from airflow.sdk import BaseHook
 from heartbeat_contract import http
 
 from heartbeat_operator._docker_api import AsyncDockerApi
+from heartbeat_operator._images import RegistryCredentials, normalize_registry
 from heartbeat_operator._remote import RemotePaths, rm_command
 from heartbeat_operator.settings import DockerEndpoint
 
@@ -35,6 +36,7 @@ class ExecutionHost:
         self.endpoint = endpoint
         self._timeout = timeout
         self._ssh: asyncssh.SSHClientConnection | None = None
+        self._docker: AsyncDockerApi | None = None
         self._socket_forwarding = True
         self.host = ssh_conn_id
 
@@ -57,6 +59,13 @@ class ExecutionHost:
         return conn
 
     def docker(self) -> AsyncDockerApi:
+        """The host's engine; one client per connection, so the API version it speaks is
+        asked once."""
+        if self._docker is None:
+            self._docker = self._engine()
+        return self._docker
+
+    def _engine(self) -> AsyncDockerApi:
         endpoint = self.endpoint
         if endpoint.url != "ssh":
             host, port = endpoint.host_port()
@@ -67,7 +76,7 @@ class ExecutionHost:
             async def plain() -> tuple[Any, Any]:
                 return await asyncio.open_connection(host, port)
 
-            return AsyncDockerApi(plain, timeout=self._timeout)
+            return AsyncDockerApi(plain, timeout=self._timeout, engine=lambda: endpoint.url)
 
         async def dial() -> tuple[Any, Any]:
             ssh = await self.ssh()
@@ -83,7 +92,8 @@ class ExecutionHost:
             proc = await ssh.create_process("docker system dial-stdio", encoding=None)
             return proc.stdout, proc.stdin
 
-        return AsyncDockerApi(dial, timeout=self._timeout)
+        return AsyncDockerApi(dial, timeout=self._timeout,
+                              engine=lambda: f"execution host {self.host}")
 
     # -- files -------------------------------------------------------------------
     async def run(self, command: str) -> str:
@@ -137,6 +147,7 @@ class ExecutionHost:
 
     def close(self) -> None:
         """Drop the connection; a later call opens a new one."""
+        self._docker = None
         if self._ssh is not None:
             self._ssh.close()
             self._ssh = None
@@ -255,6 +266,21 @@ def secret_from_connection(spec: str) -> str:
     return str(conn.password)
 
 
+def registry_credentials(conn_id: str) -> RegistryCredentials:
+    """A registry login from an Airflow `docker` connection, as Airflow's DockerOperator
+    reads it: host (and port) = the registry, login, password."""
+    conn = BaseHook.get_connection(conn_id)
+    if not conn.host:
+        raise ValueError(f"connection {conn_id!r} has no host (the registry, e.g. "
+                         "registry.example.com:5000)")
+    if not conn.login or not conn.password:
+        raise ValueError(f"connection {conn_id!r} needs a login and a password for "
+                         f"registry {conn.host}")
+    address = f"{conn.host}:{conn.port}" if conn.port else str(conn.host)
+    return RegistryCredentials(conn_id=conn_id, registry=normalize_registry(address),
+                               username=str(conn.login), password=str(conn.password))
+
+
 def dumps_config(config: dict[str, Any]) -> bytes:
     return json.dumps(config, ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -265,6 +291,7 @@ __all__ = [
     "dumps_config",
     "redis_url",
     "redis_url_from_connection",
+    "registry_credentials",
     "secret_from_connection",
     "tls_context",
 ]

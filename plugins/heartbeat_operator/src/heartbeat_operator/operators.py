@@ -18,12 +18,10 @@ from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
-from heartbeat_operator import _reattach, _remote
-from heartbeat_operator._docker_api import DockerApiError, ImageMissing
+from heartbeat_operator import _images, _reattach, _remote
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
-    LaunchFailed,
     TaskCancelled,
     TaskFailed,
     TriggerError,
@@ -33,6 +31,7 @@ from heartbeat_operator.hooks import (
     HeartbeatApiClient,
     dumps_config,
     redis_url,
+    registry_credentials,
     secret_from_connection,
 )
 from heartbeat_operator.links import ExecutionLink
@@ -54,7 +53,10 @@ class HeartbeatDockerOperator(BaseOperator):
         the admin token, its extra `container_url` the address containers use.
     :param redis_conn_id: `redis` connection to the heartbeat API's Redis.
     :param docker: the host's Docker engine (default: through the SSH connection).
-    :param container: resources, network, secrets from connections, removal policy.
+    :param docker_conn_id: `docker` connection to the image's registry (host = registry,
+        login, password), as Airflow's DockerOperator takes it; used to pull.
+    :param container: resources, network, secrets from connections, pull and removal
+        policies.
     :param timeouts: heartbeat, startup and silent-running timeouts.
     :param heartbeat_interval: seconds between the container's heartbeats.
     :param reattach: on a retry, watch the earlier try's container when it still runs
@@ -76,6 +78,7 @@ class HeartbeatDockerOperator(BaseOperator):
         heartbeat_api_conn_id: str = "heartbeat_api",
         redis_conn_id: str = "heartbeat_redis",
         docker: DockerEndpoint | None = None,
+        docker_conn_id: str | None = None,
         container: ContainerSettings | None = None,
         timeouts: Timeouts | None = None,
         heartbeat_interval: float = 5.0,
@@ -90,6 +93,7 @@ class HeartbeatDockerOperator(BaseOperator):
         self.heartbeat_api_conn_id = heartbeat_api_conn_id
         self.redis_conn_id = redis_conn_id
         self.docker = docker or DockerEndpoint()
+        self.docker_conn_id = docker_conn_id
         self.container = container or ContainerSettings()
         self.timeouts = timeouts or Timeouts()
         self.heartbeat_interval = heartbeat_interval
@@ -314,23 +318,14 @@ class HeartbeatDockerOperator(BaseOperator):
 
     async def _run_container(self, host: ExecutionHost, image: str, name: str,
                              spec: dict[str, Any]) -> None:
-        docker = host.docker()
-        try:
-            container_id = await docker.create(name, spec)
-        except ImageMissing:
-            self.log.info("Image %s is not on %s; pulling it", image, host.host)
-            missing = (f"image {image!r} is not on execution host {host.host} and could "
-                       "not be pulled")
-            hint = "build it there (make images) or push it to a registry the host can pull from"
-            try:
-                await docker.pull(image)
-            except ImageMissing as exc:
-                # No registry has it: retrying cannot help.
-                raise AirflowFailException(f"{missing} ({exc}): {hint}") from None
-            except DockerApiError as exc:
-                raise LaunchFailed(f"{missing} ({exc}): {hint}") from None
-            container_id = await docker.create(name, spec)
-        await docker.start(container_id)
+        """Create (pulling the image as ``container.pull`` says) and start."""
+        credentials = (registry_credentials(self.docker_conn_id)
+                       if self.docker_conn_id else None)
+        await host.ssh()  # connected, host.host is its address for the messages
+        container_id = await _images.create_container(
+            host.docker(), name, spec, image=image, policy=self.container.pull,
+            host=host.host, credentials=credentials, log=self.log)
+        await host.docker().start(container_id)
 
     async def _stop_earlier_tries(self, host: ExecutionHost, launch: _remote.Launch) -> None:
         docker = host.docker()

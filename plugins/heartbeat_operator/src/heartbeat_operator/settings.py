@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from heartbeat_operator._images import PULL_POLICIES
 from heartbeat_operator._remote import REMOVAL_POLICIES, memory_bytes
 
 
@@ -16,6 +17,10 @@ class ContainerSettings:
     variable gets the connection's password, its URI with ``conn_id#uri``, or a
     SQLAlchemy URL with ``conn_id#sqlalchemy``; secrets come from Airflow and never sit
     in the config file.
+
+    pull: ``if_not_present`` pulls the image only when the host lacks it, ``always``
+    before every run (a moving tag), ``never`` fails when the host lacks it. Pulls use
+    the operator's ``docker_conn_id`` for the image's registry.
     """
 
     memory: str | None = None
@@ -26,6 +31,7 @@ class ContainerSettings:
     )
     env_from_connections: dict[str, str] = field(default_factory=dict)
     remove: str = "success"
+    pull: str = "if_not_present"
     stop_grace_seconds: int = 10
     config_root: str = "/tmp/task_configs"
     output_root: str = "/tmp/task_outputs"
@@ -35,6 +41,9 @@ class ContainerSettings:
             raise ValueError(
                 f"remove={self.remove!r}: expected one of {', '.join(REMOVAL_POLICIES)}"
             )
+        if self.pull not in PULL_POLICIES:
+            raise ValueError(
+                f"pull={self.pull!r}: expected one of {', '.join(PULL_POLICIES)}")
         memory_bytes(self.memory)
         if self.cpus is not None and self.cpus <= 0:
             raise ValueError(f"cpus={self.cpus}: must be positive")
