@@ -4,7 +4,6 @@ container on the execution host, then defer to HeartbeatTrigger."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
-from heartbeat_operator import _remote
+from heartbeat_operator import _incremental, _remote
 from heartbeat_operator._docker_api import DockerApiError, ImageMissing
 from heartbeat_operator.exceptions import (
     ContainerLost,
@@ -113,15 +112,16 @@ class HeartbeatDockerOperator(BaseOperator):
         stored = Variable.get(self._state_key(context), default=None)
         if stored is None:
             return payload
-        self.log.info("Resuming from the last successful run's state %s", stored)
-        return incremental.with_state(payload, json.loads(stored))
+        state = _incremental.decode(stored)
+        self.log.info("Resuming from the last successful run's state %s", state)
+        return incremental.with_state(payload, state)
 
     def _keep_incremental_state(self, context: Context, result: dict[str, Any]) -> None:
         """Keep the state the next run resumes from, if this task type has one."""
         incremental = incremental_state(self.load_config())
         state = incremental.state_from_result(result) if incremental is not None else None
         if state is not None:
-            Variable.set(self._state_key(context), json.dumps(state))
+            Variable.set(self._state_key(context), _incremental.encode(state))
 
     # -- launch -------------------------------------------------------------------------
     def execute(self, context: Context) -> None:
