@@ -20,6 +20,7 @@ from heartbeat_operator import _api_connection
 from heartbeat_operator._api_connection import ApiConnection, auth_headers
 from heartbeat_operator._docker_api import AsyncDockerApi
 from heartbeat_operator._remote import RemotePaths, rm_command
+from heartbeat_operator._task_log import quiet_library_loggers
 from heartbeat_operator.settings import DockerEndpoint
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class ExecutionHost:
     async def ssh(self) -> asyncssh.SSHClientConnection:
         conn = self._ssh
         if conn is None:
+            quiet_library_loggers()
             hook = SSHHookAsync(ssh_conn_id=self.ssh_conn_id)
             conn = await asyncio.wait_for(hook.get_conn(), self._timeout)
             if conn is None:
@@ -188,6 +190,7 @@ class HeartbeatApiHook(BaseHook):
             api = self.get_conn()
         except Exception as exc:  # noqa: BLE001 - the Test button shows the reason
             return False, str(exc)
+        quiet_library_loggers()
         with api.client() as client:
             return _api_connection.check(api, client)
 
@@ -203,6 +206,7 @@ class HeartbeatApiClient:
         self.base_url = api.base_url
         self.container_url = api.container_url
         self.ui_url = api.ui_url
+        quiet_library_loggers()
         self._client = httpx.AsyncClient(
             base_url=self.base_url, timeout=timeout, headers=auth_headers(api.token))
 

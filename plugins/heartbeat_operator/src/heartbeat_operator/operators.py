@@ -20,6 +20,7 @@ from task_config import ConfigError, TaskConfig, incremental_state, validate_con
 
 from heartbeat_operator import _incremental, _remote
 from heartbeat_operator._docker_api import DockerApiError, ImageMissing
+from heartbeat_operator._task_log import log_launch_summary
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
@@ -35,7 +36,7 @@ from heartbeat_operator.hooks import (
     redis_url,
     secret_from_connection,
 )
-from heartbeat_operator.links import ExecutionLink
+from heartbeat_operator.links import ExecutionLink, execution_url
 from heartbeat_operator.placement import HOST_LABEL, place
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 
@@ -193,6 +194,10 @@ class HeartbeatDockerOperator(BaseOperator):
             raise
         finally:
             placement.close()
+        log_launch_summary(
+            self.log, container=launch.name, image=launch.config.docker_image,
+            execution_id=launch.execution_id, host=host.host, conn_id=conn_id,
+            endpoint=self.docker, live_view=execution_url(api.ui_url, launch.execution_id))
         return conn_id
 
     async def _start(self, host: ExecutionHost, launch: _Launch, api_url: str, token: str,
@@ -215,8 +220,6 @@ class HeartbeatDockerOperator(BaseOperator):
             memory=_remote.memory_bytes(self.container.memory), cpus=self.container.cpus,
             network=self.container.network, extra_hosts=self.container.extra_hosts)
         await self._run_container(host, launch.config.docker_image, launch.name, spec)
-        self.log.info("Started %s from %s on %s", launch.name, launch.config.docker_image,
-                      host.host)
 
     async def _register(self, api: HeartbeatApiClient, launch: _Launch, conn_id: str) -> str:
         return await api.register(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from heartbeat_operator import _api_connection
+from heartbeat_operator import _api_connection, _task_log
 
 PACKAGE = "heartbeat-operator"
 INTEGRATION = "Heartbeat Docker"
@@ -33,8 +33,15 @@ def _config() -> dict[str, Any]:
             "version_added": "0.1.0", "type": "string",
             "example": "https://heartbeat.example.com/ui", "default": None,
         },
+        _task_log.LEVEL_OPTION: {
+            "description": "Level of the SSH and HTTP libraries' loggers (asyncssh, httpx, "
+            "httpcore, paramiko) in task and triggerer logs; INFO or DEBUG to debug a "
+            "connection.",
+            "version_added": "0.1.0", "type": "string", "example": "DEBUG",
+            "default": _task_log.DEFAULT_LEVEL,
+        },
     }
-    return {"heartbeat_operator": {
+    return {_task_log.CONFIG_SECTION: {
         "description": "Options of the heartbeat-operator provider.", "options": options}}
 
 
