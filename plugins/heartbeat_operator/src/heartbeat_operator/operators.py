@@ -51,8 +51,9 @@ class HeartbeatDockerOperator(BaseOperator):
     :param ssh_conn_id: SSH connection to the execution host (host key checked), or a
         list of them: each run goes to the one with the fewest running containers,
         skipping hosts that do not answer (see ``heartbeat_operator.placement``).
-    :param heartbeat_api_conn_id: `http` connection to the heartbeat API; its password is
-        the admin token, its extra `container_url` the address containers use.
+    :param heartbeat_api_conn_id: `heartbeat` (or `http`) connection to the heartbeat API;
+        its password is the admin token, its extra `container_url` the address
+        containers use.
     :param redis_conn_id: `redis` connection to the heartbeat API's Redis.
     :param docker: the host's Docker engine (default: through the SSH connection).
     :param container: resources, network, secrets from connections, removal policy.
