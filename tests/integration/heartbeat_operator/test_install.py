@@ -3,7 +3,8 @@
 apache-airflow 3.3.0 (older than the lock's 3.3.2). It adds the provider and what it
 needs, changes no installed version, brings no heartbeat API server, and that Airflow
 lists the provider, its `heartbeat` connection type and form, and imports the trigger
-and the hook; the Test button works there against a real heartbeat API.
+and the hook; the Test button works there against a real heartbeat API. The API
+server installs the same way into an environment of its own and runs there.
 
 Airflow's own wheels are kept in .cache/install-test/ after the first run (from PyPI),
 so later runs build the Airflow venv offline; our install always resolves on PyPI."""
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from heartbeat_servers import redis_server, running_heartbeat_api
 from install_checks import dependency_problems, freeze, wheel_requirements, workspace_members
@@ -177,3 +179,28 @@ def test_the_test_button_in_that_airflow(installed: Install, api_url: str) -> No
                                 "and reaches its Redis"]
     assert answers[1][0] is False and "the admin token was refused (401)" in answers[1][1]
     assert wrong not in answers[1][1]
+
+
+@pytest.fixture(scope="module")
+def api_venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install --find-links dist heartbeat-api` into a fresh venv of its own."""
+    venv = tmp_path_factory.mktemp("api-server") / "venv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+    run(shutil.which("python3.11") or "python3.11", "-m", "venv", venv, env=env)
+    run(venv / "bin" / "pip", "install", "-q", "--find-links", "dist", "heartbeat-api", env=env)
+    run(venv / "bin" / "pip", "check", env=env)
+    return venv
+
+
+def test_the_api_server_runs_from_its_own_environment(api_venv: Path, tmp_path: Path) -> None:
+    installed = freeze(run(api_venv / "bin" / "pip", "freeze"))
+    assert "apache-airflow" not in installed and "heartbeat-api" in installed
+    with (redis_server(tmp_path / "redis.log") as redis_url,
+          running_heartbeat_api(redis_url, secret="install-test-secret-0123456789",
+                                admin_token=ADMIN_TOKEN, log_path=tmp_path / "api.log",
+                                python=str(api_venv / "bin" / "python")) as api):
+        health = httpx.get(f"{api.base_url}/healthz", timeout=5)
+        listed = httpx.get(f"{api.base_url}/api/v1/monitoring/executions",
+                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=5)
+    assert health.json() == {"status": "ok", "redis": "ok"}
+    assert (listed.status_code, listed.json()) == (200, {"executions": []})
