@@ -1,12 +1,12 @@
 """What the task log says about a launch: a few lines on where the container runs and
 how to find it, without the SSH and HTTP libraries' connection chatter.
 
-Airflow's ``[logging] namespace_levels`` sets Airflow's own loggers only; asyncssh
-alone writes about 40 INFO lines per launch (``[conn=0, chan=1] Requesting new SSH
-session``...). So where this package opens connections it sets the libraries' loggers,
-and only those, to ``[heartbeat_operator] library_log_level`` (env
-``AIRFLOW__HEARTBEAT_OPERATOR__LIBRARY_LOG_LEVEL``; default ``WARNING``; ``INFO`` or
-``DEBUG`` to debug a connection).
+Airflow 3.3's ``[logging] namespace_levels`` filters its structlog loggers, not stdlib
+ones such as asyncssh's, which alone wrote about 40 INFO lines per launch (``[conn=0,
+chan=1] Requesting new SSH session``...). So where this package opens connections it
+sets the libraries' loggers, and only those, to ``[heartbeat_operator]
+library_log_level`` (env ``AIRFLOW__HEARTBEAT_OPERATOR__LIBRARY_LOG_LEVEL``; default
+``WARNING``; ``INFO`` or ``DEBUG`` to debug a connection).
 """
 
 from __future__ import annotations
