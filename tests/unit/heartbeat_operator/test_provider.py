@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import airflow
+import heartbeat_operator
 import jsonschema
 from heartbeat_operator.hooks import HeartbeatApiHook
 from heartbeat_operator.provider import get_provider_info
@@ -46,6 +47,7 @@ def test_the_hooks_field_behaviour_is_the_declared_one() -> None:
     from_hook = HeartbeatApiHook.get_ui_field_behaviour()
     assert from_hook == {key.replace("-", "_"): value for key, value in declared.items()}
     assert HeartbeatApiHook.conn_type == "heartbeat"
+    assert heartbeat_operator.HeartbeatApiHook is HeartbeatApiHook
 
 
 def test_airflow_lists_the_connection_type_with_its_hook() -> None:
