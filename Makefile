@@ -6,7 +6,7 @@ PY := .venv/bin/python
 UV = $(shell bash scripts/bootstrap.sh)
 PYTEST_ARGS ?=
 
-.PHONY: help venv testbed images services demo test test-unit lint bench stop status \
+.PHONY: help venv testbed images services demo test test-unit lint bench stop status dist \
 	compose-up compose-down compose-test
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make images    build the task images"
 	@echo "make bench     run the benchmarks (prints figures)"
 	@echo "make lint      ruff and mypy"
+	@echo "make dist      a wheel of every workspace package in dist/"
 	@echo "make stop      stop what the test bed and the stack started"
 	@echo "make compose-up / compose-down   the whole system in docker-compose"
 
@@ -35,6 +36,9 @@ services: venv testbed images
 
 demo: services
 	@$(PY) scripts/demo.py
+
+dist: venv
+	@UV=$(UV) bash scripts/build_dist.sh dist
 
 lint: venv
 	@.venv/bin/ruff check .

@@ -106,6 +106,8 @@ def stack_env() -> dict[str, str]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "4",
+            # The connection form's Test button (off by default in Airflow).
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__CORE__FERNET_KEY": s["airflow_fernet_key"],
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": (
@@ -278,7 +280,7 @@ def connections() -> dict[str, dict[str, object]]:
                       "look_for_keys": "false"},
         },
         "heartbeat_api": {
-            "conn_type": "http",
+            "conn_type": "heartbeat",
             "host": "127.0.0.1",
             "port": API_PORT,
             "schema": "http",

@@ -12,7 +12,7 @@ and builds the three connections the DAGs use unless the environment already set
 
 - ``execution_host`` (ssh): EXEC_HOST_SSH_HOST/PORT/USER, the private key mounted in
   /run/stack-ssh and the host's public key beside it, checked on every connection;
-- ``heartbeat_api`` (http): the API inside the compose network, the admin token as the
+- ``heartbeat_api`` (heartbeat): the API inside the compose network, the admin token as the
   password, and ``container_url``, the address task containers use;
 - ``heartbeat_redis`` (redis): the heartbeat store.
 """
@@ -97,7 +97,7 @@ def connections(env: dict[str, str], key_file: str) -> dict[str, dict[str, objec
         }
     if not env.get("AIRFLOW_CONN_HEARTBEAT_API"):
         wanted["HEARTBEAT_API"] = {
-            "conn_type": "http",
+            "conn_type": "heartbeat",
             "host": env.get("HEARTBEAT_API_HOST", "heartbeat-api"),
             "port": 8000,
             "schema": "http",

@@ -3,6 +3,7 @@ handed from run to run, and the live view's place in the Airflow UI."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import Any
 
@@ -26,8 +27,9 @@ def api_config(airflow: AirflowRest, **changes: Any) -> dict[str, Any]:
 
 
 def stored_state(airflow: AirflowRest) -> Any:
+    """The state the next run resumes from, as the operator keeps it: {"state": ...}."""
     try:
-        return airflow.get(f"/variables/{STATE_KEY}")["value"]
+        return json.loads(airflow.get(f"/variables/{STATE_KEY}")["value"])
     except AirflowError as exc:
         if "404" in str(exc):
             return None
@@ -53,12 +55,12 @@ def test_api_dag_hands_incremental_state_to_the_next_run_and_not_after_a_failure
     assert airflow.run(DAG_ID, first)["state"] == "success"
     result = airflow.xcom(DAG_ID, first)
     assert result["records"] == 12 and result["state"] == 12
-    assert stored_state(airflow) == "12"
+    assert stored_state(airflow) == {"state": 12}
 
     # A failing run (an endpoint the API does not have) leaves the state alone.
     failed = run(airflow, DAG_ID, api_config(airflow, endpoint="/api/v1/missing"))
     assert airflow.run(DAG_ID, failed)["state"] == "failed"
-    assert stored_state(airflow) == "12"
+    assert stored_state(airflow) == {"state": 12}
 
     # The next run asks only for records past the state: there are none.
     second = run(airflow, DAG_ID, api_config(airflow))
@@ -77,7 +79,7 @@ def test_bundled_api_dag_runs_one_at_a_time_and_keeps_its_state(
     # Whatever earlier (scheduled) runs collected, the state is the highest id.
     assert airflow.xcom("api_collection", run_id)["state"] == 12
     key = "heartbeat_state__api_collection__collect"
-    assert airflow.get(f"/variables/{key}")["value"] == "12"
+    assert json.loads(airflow.get(f"/variables/{key}")["value"]) == {"state": 12}
 
 
 def test_database_dag_syncs_the_table_with_urls_from_connections(

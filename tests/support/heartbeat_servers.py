@@ -71,15 +71,17 @@ def running_heartbeat_api(
     log_path: Path | None = None,
     workers: int = 1,
     wait_healthy: bool = True,
+    python: str = sys.executable,
     **extra_env: str,
 ) -> Iterator[HeartbeatApiProcess]:
-    """Runs the API on a free 127.0.0.1 port until the block ends. Waits for /healthz to
-    answer 200 (Redis reachable), or just to answer when ``wait_healthy`` is false."""
+    """Runs the API (``python -m heartbeat_api`` with ``python``, by default this one's)
+    on a free 127.0.0.1 port until the block ends. Waits for /healthz to answer 200
+    (Redis reachable), or just to answer when ``wait_healthy`` is false."""
     port = free_port()
     if log_path is None:
         log_path = Path(tempfile.mkdtemp(prefix="heartbeat-api-test-")) / "server.log"
     command = [
-        sys.executable, "-m", "heartbeat_api", "--host", "127.0.0.1", "--port", str(port),
+        python, "-m", "heartbeat_api", "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers),
     ]  # fmt: skip
     env = heartbeat_api_env(redis_url, secret=secret, admin_token=admin_token, **extra_env)

@@ -7,6 +7,7 @@ from heartbeat_operator.exceptions import (
     TaskFailed,
     TriggerError,
 )
+from heartbeat_operator.hooks import HeartbeatApiHook
 from heartbeat_operator.operators import HeartbeatDockerOperator
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 from heartbeat_operator.triggers import HeartbeatTrigger
@@ -15,6 +16,7 @@ __all__ = [
     "ContainerLost",
     "ContainerSettings",
     "DockerEndpoint",
+    "HeartbeatApiHook",
     "HeartbeatDockerOperator",
     "HeartbeatTaskError",
     "HeartbeatTrigger",

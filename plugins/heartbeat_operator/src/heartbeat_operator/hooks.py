@@ -16,9 +16,12 @@ from airflow.providers.ssh.hooks.ssh import SSHHookAsync
 from airflow.sdk import BaseHook
 from heartbeat_contract import http
 
+from heartbeat_operator import _api_connection
+from heartbeat_operator._api_connection import ApiConnection, auth_headers
 from heartbeat_operator._docker_api import AsyncDockerApi
 from heartbeat_operator._images import RegistryCredentials, normalize_registry
 from heartbeat_operator._remote import RemotePaths, rm_command
+from heartbeat_operator._task_log import quiet_library_loggers
 from heartbeat_operator.settings import DockerEndpoint
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ class ExecutionHost:
     async def ssh(self) -> asyncssh.SSHClientConnection:
         conn = self._ssh
         if conn is None:
+            quiet_library_loggers()
             hook = SSHHookAsync(ssh_conn_id=self.ssh_conn_id)
             conn = await asyncio.wait_for(hook.get_conn(), self._timeout)
             if conn is None:
@@ -169,25 +173,53 @@ def tls_context(endpoint: DockerEndpoint) -> ssl.SSLContext:
     return ctx
 
 
+class HeartbeatApiHook(BaseHook):
+    """The ``heartbeat`` connection type: the heartbeat API as Airflow reaches it
+    (host, port, scheme), its admin token (the password) and the extras
+    ``container_url`` (the address containers use) and ``ui_url`` (the live view).
+    Its form is declared in provider info; ``test_connection`` backs the Test button."""
+
+    conn_name_attr = "heartbeat_api_conn_id"
+    default_conn_name = _api_connection.DEFAULT_CONN_ID
+    conn_type = _api_connection.CONN_TYPE
+    hook_name = _api_connection.HOOK_NAME
+
+    def __init__(self, heartbeat_api_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.heartbeat_api_conn_id = heartbeat_api_conn_id
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return _api_connection.field_behaviour()
+
+    def get_conn(self) -> ApiConnection:
+        return ApiConnection.from_connection(self.get_connection(self.heartbeat_api_conn_id))
+
+    def test_connection(self) -> tuple[bool, str]:
+        """True only when the API answers, accepts the admin token and reaches Redis."""
+        try:
+            api = self.get_conn()
+        except Exception as exc:  # noqa: BLE001 - the Test button shows the reason
+            return False, str(exc)
+        quiet_library_loggers()
+        with api.client() as client:
+            return _api_connection.check(api, client)
+
+
 class HeartbeatApiClient:
-    """The heartbeat API, from an Airflow `http` connection: host/port/schema address it
-    from Airflow, the password is the admin token, and the extra `container_url` is the
-    address containers use (default: the same)."""
+    """The heartbeat API, from a ``heartbeat`` connection (or an ``http`` one, as before
+    that type existed): host/port/schema address it from Airflow, the password is the
+    admin token, the extra ``container_url`` is the address containers use (default: the
+    same) and ``ui_url`` the live view's."""
 
     def __init__(self, conn_id: str, *, timeout: float = 10.0) -> None:
-        conn = BaseHook.get_connection(conn_id)
-        schema = conn.schema or "http"
-        port = f":{conn.port}" if conn.port else ""
-        self.base_url = f"{schema}://{conn.host}{port}"
-        extra = conn.extra_dejson
-        self.container_url = str(extra.get("container_url") or self.base_url)
-        if not conn.password:
-            raise ValueError(f"connection {conn_id!r} has no password (the admin token)")
+        api = ApiConnection.from_connection(BaseHook.get_connection(conn_id))
+        self.base_url = api.base_url
+        self.container_url = api.container_url
+        self.ui_url = api.ui_url
+        quiet_library_loggers()
         self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout,
-            headers={http.AUTHORIZATION_HEADER: f"{http.BEARER} {conn.password}"},
-        )
+            base_url=self.base_url, timeout=timeout, headers=auth_headers(api.token))
 
     async def register(self, **meta: Any) -> str:
         """Register an execution; returns its token."""
@@ -288,6 +320,7 @@ def dumps_config(config: dict[str, Any]) -> bytes:
 __all__ = [
     "ExecutionHost",
     "HeartbeatApiClient",
+    "HeartbeatApiHook",
     "dumps_config",
     "redis_url",
     "redis_url_from_connection",

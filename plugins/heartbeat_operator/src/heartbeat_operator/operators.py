@@ -4,7 +4,6 @@ container on the execution host, then defer to HeartbeatTrigger."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -18,7 +17,8 @@ from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
-from heartbeat_operator import _images, _reattach, _remote
+from heartbeat_operator import _images, _incremental, _reattach, _remote
+from heartbeat_operator._task_log import log_launch_summary
 from heartbeat_operator.exceptions import (
     ContainerLost,
     HeartbeatTaskError,
@@ -34,7 +34,7 @@ from heartbeat_operator.hooks import (
     registry_credentials,
     secret_from_connection,
 )
-from heartbeat_operator.links import ExecutionLink
+from heartbeat_operator.links import ExecutionLink, execution_url
 from heartbeat_operator.placement import HOST_LABEL, place
 from heartbeat_operator.settings import ContainerSettings, DockerEndpoint, Timeouts
 
@@ -49,8 +49,9 @@ class HeartbeatDockerOperator(BaseOperator):
     :param ssh_conn_id: SSH connection to the execution host (host key checked), or a
         list of them: each run goes to the one with the fewest running containers,
         skipping hosts that do not answer (see ``heartbeat_operator.placement``).
-    :param heartbeat_api_conn_id: `http` connection to the heartbeat API; its password is
-        the admin token, its extra `container_url` the address containers use.
+    :param heartbeat_api_conn_id: `heartbeat` (or `http`) connection to the heartbeat API;
+        its password is the admin token, its extra `container_url` the address
+        containers use.
     :param redis_conn_id: `redis` connection to the heartbeat API's Redis.
     :param docker: the host's Docker engine (default: through the SSH connection).
     :param docker_conn_id: `docker` connection to the image's registry (host = registry,
@@ -122,15 +123,16 @@ class HeartbeatDockerOperator(BaseOperator):
         stored = Variable.get(self._state_key(context), default=None)
         if stored is None:
             return payload
-        self.log.info("Resuming from the last successful run's state %s", stored)
-        return incremental.with_state(payload, json.loads(stored))
+        state = _incremental.decode(stored)
+        self.log.info("Resuming from the last successful run's state %s", state)
+        return incremental.with_state(payload, state)
 
     def _keep_incremental_state(self, context: Context, result: dict[str, Any]) -> None:
         """Keep the state the next run resumes from, if this task type has one."""
         incremental = incremental_state(self.load_config())
         state = incremental.state_from_result(result) if incremental is not None else None
         if state is not None:
-            Variable.set(self._state_key(context), json.dumps(state))
+            Variable.set(self._state_key(context), _incremental.encode(state))
 
     # -- launch -------------------------------------------------------------------------
     def execute(self, context: Context) -> None:
@@ -265,6 +267,10 @@ class HeartbeatDockerOperator(BaseOperator):
             raise
         finally:
             placement.close()
+        log_launch_summary(
+            self.log, container=launch.name, image=launch.config.docker_image,
+            execution_id=launch.execution_id, host=host.host, conn_id=conn_id,
+            endpoint=self.docker, live_view=execution_url(api.ui_url, launch.execution_id))
         return conn_id
 
     async def _start(self, host: ExecutionHost, launch: _remote.Launch, api_url: str, token: str,
@@ -287,8 +293,6 @@ class HeartbeatDockerOperator(BaseOperator):
             memory=_remote.memory_bytes(self.container.memory), cpus=self.container.cpus,
             network=self.container.network, extra_hosts=self.container.extra_hosts)
         await self._run_container(host, launch.config.docker_image, launch.name, spec)
-        self.log.info("Started %s from %s on %s", launch.name, launch.config.docker_image,
-                      host.host)
 
     async def _register(self, api: HeartbeatApiClient, launch: _remote.Launch, conn_id: str) -> str:
         return await api.register(
