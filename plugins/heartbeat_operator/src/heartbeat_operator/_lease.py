@@ -62,8 +62,8 @@ class WatchLease:
         deadline = time.monotonic() + _reattach.WATCH_LEASE_SECONDS
         while time.monotonic() < deadline:
             holder = await store.watch_holder(self.key) or {}
-            if holder.get("try") == self.me["try"] and holder.get("instance") != self.me[
-                    "instance"]:
+            if holder.get("try") == self.me["try"] and holder.get("instance") not in (
+                    self.me["instance"], _reattach.LAUNCH_HOLDER):
                 return True
             if isinstance(holder.get("try"), int) and holder["try"] > self.me["try"]:
                 return False  # a newer try runs: this one was cleared

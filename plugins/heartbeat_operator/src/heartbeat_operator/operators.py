@@ -17,7 +17,7 @@ from heartbeat_contract import environment, states
 from heartbeat_store import ExecutionStore
 from task_config import ConfigError, TaskConfig, incremental_state, validate_config
 
-from heartbeat_operator import _images, _incremental, _reattach, _remote
+from heartbeat_operator import _images, _incremental, _reattach, _remote, _resume
 from heartbeat_operator._task_log import log_launch_summary
 from heartbeat_operator.exceptions import (
     ContainerLost,
@@ -171,6 +171,10 @@ class HeartbeatDockerOperator(BaseOperator):
             deadline = time.time() + self.execution_timeout.total_seconds()
         follows = _reattach.retry_follows(self.reattach, ti.try_number,
                                           int(getattr(ti, "max_tries", 0) or 0))
+        # This try watches from now on, until its trigger holds the lease itself: a try
+        # started by a clear in the meantime must not take the container over.
+        key = _reattach.watch_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
+        asyncio.run(_resume.hold_launch_lease(self.redis_conn_id, key, ti.try_number, self.log))
         self.defer(trigger=self._trigger(attempt, deadline, incremental, follows),
                    method_name="execute_complete")
 
@@ -187,35 +191,14 @@ class HeartbeatDockerOperator(BaseOperator):
             return None
         ti = context["ti"]
         key = _reattach.watch_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
-        verdict = asyncio.run(self._judge(attempt, key, ti.try_number))
+        verdict = asyncio.run(_resume.judge(attempt, key, ti.try_number, self.redis_conn_id,
+                                            self.docker, self._finalize))
         if verdict.reattach:
             self.log.info("Reattaching: %s; watching it instead of starting a new container",
                           verdict.reason)
             return attempt
         self.log.info("Starting over: %s", verdict.reason)
         return None
-
-    async def _judge(self, attempt: _reattach.Attempt, key: str,
-                     try_number: int) -> _reattach.Verdict:
-        client = aioredis.from_url(redis_url(self.redis_conn_id), socket_connect_timeout=5)
-        try:
-            store = ExecutionStore(client)
-            execution = await store.get(attempt.execution_id)
-            holder = await store.watch_holder(key)
-        finally:
-            await client.aclose()
-        watcher = holder.get("try") if holder else None
-        watcher = watcher if isinstance(watcher, int) and watcher < try_number else None
-        container = None
-        if execution is not None and not execution.is_final:
-            async with ExecutionHost(attempt.ssh_conn_id, self.docker) as host:
-                container = await host.docker().inspect(attempt.container_name)
-        verdict = _reattach.verdict(attempt, execution.status if execution else None, container,
-                                    watcher)
-        if verdict.end_as is not None:
-            await self._finalize(attempt.execution_id, verdict.end_as,
-                                 f"{verdict.end_as}: {verdict.reason}")
-        return verdict
 
     async def _launch(self, launch: _remote.Launch, ti: Any, state_store: Any = None) -> str:
         """Register, upload and start, over one SSH connection; the chosen host's conn id."""
