@@ -4,6 +4,7 @@ REST API as a user would (issue: deferrable operator and trigger, end to end).""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import docker
@@ -11,6 +12,7 @@ import docker.errors
 import paramiko
 import pytest
 from airflow_rest import AirflowRest
+from e2e_faults import record
 from e2e_support import HeartbeatApi, custom_config, remote_exists, stack, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -95,10 +97,13 @@ def test_killed_container_is_lost_within_the_heartbeat_timeout(
     status = heartbeat_api.status(execution_id)
     assert status is not None and status["status"] == "lost"
     assert "exit code 137" in status["error_message"]
-    # Default heartbeat_timeout is 30 s: lost must be declared within 30 + 10 s.
-    assert status["finished_at"] - killed_at <= 40
+    # Seen from Docker, not from silence: well inside the 30 s heartbeat timeout.
+    assert status["finished_at"] - killed_at < 20
+    finished = datetime.fromisoformat(str(ti["end_date"]).replace("Z", "+00:00"))
+    record("container SIGKILL mid-run", finished.timestamp() - killed_at)
     log = airflow.task_log(DAG, run_id, ti["try_number"])
     assert "lost" in log
+    wait_until("no config left", lambda: not remote_exists(sftp, config_dir), 30)
 
 
 def test_marking_the_deferred_task_failed_stops_the_container(
@@ -127,18 +132,20 @@ def test_run_survives_a_triggerer_restart(
     assert airflow.xcom(DAG, run_id)["steps_done"] == 30
 
 
-def test_run_survives_the_heartbeat_api_down_for_20s(
+def test_run_survives_the_heartbeat_api_down_for_60s(
     airflow: AirflowRest, heartbeat_api: HeartbeatApi,
 ) -> None:
-    run_id, execution_id = start(airflow, heartbeat_api, steps=60, step_seconds=0.5)
+    """Longer than the heartbeat timeout (30 s): the trigger finds the container running
+    and waits; the SDK delivers what it kept once the API is back."""
+    run_id, execution_id = start(airflow, heartbeat_api, steps=200, step_seconds=0.5)
     stack("stop", "heartbeat-api")
     try:
-        time.sleep(20)  # the outage itself is the scenario
+        time.sleep(60)  # the outage itself is the scenario
     finally:
         stack("start", "heartbeat-api")
-    run = airflow.wait_for_run(DAG, run_id, timeout=180)
+    run = airflow.wait_for_run(DAG, run_id, timeout=300)
     assert run["state"] == "success"
-    assert airflow.xcom(DAG, run_id)["steps_done"] == 60
+    assert airflow.xcom(DAG, run_id)["steps_done"] == 200
 
 
 def test_invalid_config_fails_naming_the_field_and_leaves_nothing(
