@@ -20,7 +20,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from heartbeat_operator._docker_api import AsyncDockerApi, ImageMissing, PullFailed
 from heartbeat_operator.exceptions import LaunchFailed
 
-PULL_POLICIES = ("if_not_present", "always", "never")
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io",
                           "registry.hub.docker.com"})

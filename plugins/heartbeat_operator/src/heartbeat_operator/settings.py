@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from heartbeat_operator._images import PULL_POLICIES
 from heartbeat_operator._remote import REMOVAL_POLICIES, memory_bytes
+
+# When the image is pulled before the container is created (see _images).
+PULL_POLICIES = ("if_not_present", "always", "never")
 
 
 @dataclass(frozen=True)
