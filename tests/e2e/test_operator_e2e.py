@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
 import docker
 import docker.errors
@@ -13,25 +12,11 @@ import paramiko
 import pytest
 from airflow_rest import AirflowRest
 from e2e_faults import record
-from e2e_support import HeartbeatApi, custom_config, remote_exists, stack, wait_until
+from e2e_support import HeartbeatApi, custom_config, remote_exists, stack, start, wait_until
 
 pytestmark = pytest.mark.e2e
 
 DAG = "e2e_custom"
-
-
-def start(airflow: AirflowRest, heartbeat_api: HeartbeatApi, dag_id: str = DAG,
-          **custom: Any) -> tuple[str, str]:
-    """Trigger a run and wait until its container is running and beating."""
-    run_id = airflow.trigger(dag_id, custom_config(**custom))
-    airflow.wait_for_task_state(dag_id, run_id, {"deferred"}, timeout=120)
-    execution_id = airflow.xcom(dag_id, run_id, key="execution_id")
-    # A trigger a triggerer has not claimed yet cannot be killed by a user action.
-    wait_until("trigger claimed by a triggerer", lambda: (airflow.task_instance(
-        dag_id, run_id).get("trigger") or {}).get("triggerer_id"), 60)
-    wait_until("first heartbeat", lambda: (heartbeat_api.status(execution_id) or {}).get(
-        "status") == "running", 60)
-    return run_id, execution_id
 
 
 def container_gone(engine: docker.DockerClient, name: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import paramiko
+from airflow_rest import AirflowRest
 from heartbeat_contract import http
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,13 @@ class HeartbeatApi:
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
+
+    def executions_of(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Every execution registered for one DAG run, newest first."""
+        response = self.client.get(http.EXECUTIONS, params={"limit": 1000})
+        response.raise_for_status()
+        return [e for e in response.json()["executions"]
+                if e["dag_id"] == dag_id and e["run_id"] == run_id]
 
     def cancel(self, execution_id: str) -> dict[str, Any]:
         response = self.client.post(http.path(http.EXECUTION_CANCEL, execution_id))
@@ -81,3 +89,17 @@ def custom_config(**custom: Any) -> dict[str, Any]:
             "custom_config": custom,
         }
     }
+
+
+def start(airflow: AirflowRest, heartbeat_api: HeartbeatApi, dag_id: str = "e2e_custom",
+          **custom: Any) -> tuple[str, str]:
+    """Trigger a run and wait until its container is running and beating."""
+    run_id = airflow.trigger(dag_id, custom_config(**custom))
+    airflow.wait_for_task_state(dag_id, run_id, {"deferred"}, timeout=120)
+    execution_id = airflow.xcom(dag_id, run_id, key="execution_id")
+    # A trigger a triggerer has not claimed yet cannot be killed by a user action.
+    wait_until("trigger claimed by a triggerer", lambda: (airflow.task_instance(
+        dag_id, run_id).get("trigger") or {}).get("triggerer_id"), 60)
+    wait_until("first heartbeat", lambda: (heartbeat_api.status(execution_id) or {}).get(
+        "status") == "running", 60)
+    return run_id, execution_id
