@@ -118,12 +118,6 @@ class AirflowRest:
         return self._call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/"
                           f"{task_id}", {"new_state": state})
 
-    def clear_task(self, dag_id: str, run_id: str, task_id: str = "collect") -> Any:
-        """Clear a task instance, as the UI's Clear does (it runs again)."""
-        return self._call("POST", f"/api/v2/dags/{dag_id}/clearTaskInstances", {
-            "dry_run": False, "task_ids": [task_id], "dag_run_id": run_id,
-            "only_failed": False, "reset_dag_runs": True})
-
     def task_log(self, dag_id: str, run_id: str, try_number: int,
                  task_id: str = "collect") -> str:
         body = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/"

@@ -47,13 +47,6 @@ class HeartbeatApi:
         body: dict[str, Any] = response.json()
         return body
 
-    def executions_of(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        """Every execution registered for one DAG run, newest first."""
-        response = self.client.get(http.EXECUTIONS, params={"limit": 1000})
-        response.raise_for_status()
-        return [e for e in response.json()["executions"]
-                if e["dag_id"] == dag_id and e["run_id"] == run_id]
-
     def cancel(self, execution_id: str) -> dict[str, Any]:
         response = self.client.post(http.path(http.EXECUTION_CANCEL, execution_id))
         response.raise_for_status()
