@@ -21,9 +21,11 @@ from heartbeat_operator._remote import check_execution_id
 STATE_KEY = "heartbeat_execution"
 # Seconds a trigger's watch lease lasts; each watch refreshes it every few seconds.
 WATCH_LEASE_SECONDS = 10.0
-# The lease a deferring try takes until its trigger runs (and takes it over).
+# The lease a deferring try takes until its trigger runs (and takes it over): long
+# enough for a triggerer to pick the trigger up, short enough to have run out before a
+# retry whose trigger never got to hold it (Redis already unreachable) starts.
 LAUNCH_HOLDER = "launch"
-LAUNCH_LEASE_SECONDS = 120.0
+LAUNCH_LEASE_SECONDS = 30.0
 
 
 def watch_key(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
