@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from heartbeat_operator import _reattach
+
 DEFERRED = "deferred"
 
 
@@ -23,8 +25,7 @@ async def task_state(ti: Any) -> str | None:
     comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
     if comms is None or not hasattr(comms, "asend"):
         return None
-    map_index = int(getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None
-                    else -1)
+    map_index = _reattach.map_index_of(ti)
     answer = await comms.asend(GetTaskStates(
         dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id], map_index=map_index))
     states = getattr(answer, "task_states", None) or {}

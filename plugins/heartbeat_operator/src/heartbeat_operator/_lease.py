@@ -29,10 +29,7 @@ class WatchLease:
         self.me: dict[str, Any] = {}
         self._ti = task_instance
         if task_instance is not None:
-            map_index = getattr(task_instance, "map_index", -1)
-            self.key = _reattach.watch_key(
-                task_instance.dag_id, task_instance.run_id, task_instance.task_id,
-                -1 if map_index is None else int(map_index))
+            self.key = _reattach.watch_key_of(task_instance)
             self.me = {"try": int(task_instance.try_number), "instance": uuid.uuid4().hex}
 
     async def hold(self, store: ExecutionStore) -> None:

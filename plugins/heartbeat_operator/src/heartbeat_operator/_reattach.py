@@ -33,6 +33,16 @@ def watch_key(dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
     return f"{dag_id}:{run_id}:{task_id}:{map_index}"
 
 
+def map_index_of(ti: Any) -> int:
+    """A task instance's map index; -1 when it is not mapped (or does not say)."""
+    map_index = getattr(ti, "map_index", None)
+    return -1 if map_index is None else int(map_index)
+
+
+def watch_key_of(ti: Any) -> str:
+    return watch_key(ti.dag_id, ti.run_id, ti.task_id, map_index_of(ti))
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One try's execution, as kept in the task state store (JSON)."""

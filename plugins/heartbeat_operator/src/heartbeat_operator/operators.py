@@ -156,7 +156,7 @@ class HeartbeatDockerOperator(BaseOperator):
                 execution_id, self.container.config_root, self.container.output_root),
             config=config, payload=dumps_config(payload), secrets=secrets,
             dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id,
-            try_number=ti.try_number, map_index=getattr(ti, "map_index", -1),
+            try_number=ti.try_number, map_index=_reattach.map_index_of(ti),
         )
         conn_id = asyncio.run(self._launch(launch, ti, context.get("task_state_store")))
         attempt = _reattach.Attempt(
@@ -173,7 +173,7 @@ class HeartbeatDockerOperator(BaseOperator):
                                           int(getattr(ti, "max_tries", 0) or 0))
         # This try watches from now on, until its trigger holds the lease itself: a try
         # started by a clear in the meantime must not take the container over.
-        key = _reattach.watch_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
+        key = _reattach.watch_key_of(ti)
         asyncio.run(_resume.hold_launch_lease(self.redis_conn_id, key, ti.try_number, self.log))
         self.defer(trigger=self._trigger(attempt, deadline, incremental, follows),
                    method_name="execute_complete")
@@ -190,7 +190,7 @@ class HeartbeatDockerOperator(BaseOperator):
             self.log.warning("Not reattaching: %s", exc)
             return None
         ti = context["ti"]
-        key = _reattach.watch_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
+        key = _reattach.watch_key_of(ti)
         verdict = asyncio.run(_resume.judge(attempt, key, ti.try_number, self.redis_conn_id,
                                             self.docker, self._finalize))
         if verdict.reattach:

@@ -278,7 +278,7 @@ class HeartbeatTrigger(BaseTrigger):
 
     async def _stop_quietly(self) -> None:
         try:
-            await self.links.host().docker().stop(self.container_name, self.stop_grace_seconds)
+            await self._stop_container(None)
         except Exception as exc:  # noqa: BLE001 - the exit watch still sees it stop
             self.log.warning("docker stop of %s failed: %s", self.container_name, exc)
 
